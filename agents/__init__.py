@@ -1,0 +1,1 @@
+"""The agent graph and the ``agent`` command line."""

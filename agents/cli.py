@@ -1,0 +1,19 @@
+"""The ``agent`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from agents.tasks_cli import tasks_app
+
+app = typer.Typer(
+    name="agent",
+    help="ParaForge: fast, verified parallel kernels from language models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tasks_app, name="tasks")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

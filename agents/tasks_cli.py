@@ -1,0 +1,135 @@
+"""``agent tasks``: list, show and check tasks."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from sandbox import open_sandbox
+from tasks import TaskFileError, resolve_task, suite_tasks
+from tasks.harness import driver_source
+from tasks.model import KernelTask
+from verifiers.reference_check import TaskCheck, check_reference
+
+tasks_app = typer.Typer(help="List, show and check tasks.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _load(name: str) -> KernelTask:
+    try:
+        return resolve_task(name)
+    except TaskFileError as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+@tasks_app.command("list")
+def list_tasks(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """List the built-in suite."""
+    tasks = suite_tasks()
+    if as_json:
+        rows = [{"name": t.name, "family": t.family.value, "targets": t.targets, "tags": t.tags} for t in tasks]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"Built-in suite ({len(tasks)} tasks)")
+    for column in ("name", "family", "targets", "tags", "signature"):
+        table.add_column(column)
+    for task in tasks:
+        table.add_row(
+            task.name, task.family.value, ", ".join(task.targets), ", ".join(task.tags), task.signature.prototype()
+        )
+    console.print(table)
+
+
+@tasks_app.command("show")
+def show_task(
+    name: Annotated[str, typer.Argument(help="Built-in task name or path to a task file.")],
+    driver: Annotated[bool, typer.Option("--driver", help="Also print the generated C++ driver.")] = False,
+) -> None:
+    """Show a task: description, signature, sizes and reference."""
+    task = _load(name)
+    console.rule(f"[bold]{task.name}[/bold] v{task.version} ({task.family.value})")
+    console.print(task.description.strip(), markup=False, highlight=False)
+    console.print(f"\n[bold]signature[/bold]  {task.signature.prototype()}")
+    table = Table("param", "dtype", "role", "shape / value")
+    for p in task.signature.params:
+        table.add_row(p.name, p.dtype.value, p.role.value, str(p.shape or p.value or ""))
+    console.print(table)
+    console.print(f"[bold]test sizes[/bold]   {task.sizes.test}")
+    console.print(f"[bold]bench sizes[/bold]  {task.sizes.bench}")
+    console.print(f"[bold]work[/bold]         bytes = {task.work.bytes}, flops = {task.work.flops}")
+    console.print("[bold]reference[/bold]")
+    console.print(Syntax(task.reference.cpp, "cpp", line_numbers=True))
+    if driver:
+        console.print("[bold]generated driver[/bold]")
+        console.print(Syntax(driver_source(task.signature), "cpp", line_numbers=True))
+
+
+@tasks_app.command("check")
+def check_tasks(
+    names: Annotated[list[str] | None, typer.Argument(help="Task names or task files.")] = None,
+    all_tasks: Annotated[bool, typer.Option("--all", help="Check the whole built-in suite.")] = False,
+    bench: Annotated[bool, typer.Option(help="Also time the reference on the benchmark sizes.")] = True,
+    backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Validate tasks end to end: generate inputs, build and run the reference, compare with the oracle."""
+    if all_tasks == bool(names):
+        err_console.print("give task names/paths, or --all (not both)")
+        raise typer.Exit(2)
+    tasks = suite_tasks() if all_tasks else [_load(name) for name in names or []]
+    sandbox = open_sandbox(backend)
+    reports: list[TaskCheck] = []
+    try:
+        with console.status("") as status:
+            for task in tasks:
+                reports.append(
+                    check_reference(
+                        task, sandbox, bench=bench, on_step=lambda s, t=task: status.update(f"{t.name}: {s}")
+                    )
+                )
+                if not as_json:
+                    _print_check(reports[-1])
+    finally:
+        sandbox.close()
+    failed = [r.task.name for r in reports if not r.ok]
+    if as_json:
+        typer.echo(json.dumps([_check_json(r) for r in reports], indent=2))
+    else:
+        verdict = f"[red]{len(failed)} failed: {', '.join(failed)}[/red]" if failed else "[green]all passed[/green]"
+        console.print(f"\n{len(reports)} task(s) checked, {verdict}")
+    raise typer.Exit(1 if failed else 0)
+
+
+def _print_check(report: TaskCheck) -> None:
+    mark = "[green]PASS[/green]" if report.ok else "[red]FAIL[/red]"
+    bench = ", ".join(f"{_size(b.size)}: {b.median_s:.3f} s" for b in report.benches if b.median_s is not None)
+    console.print(
+        f"{mark} {report.task.name:<24} tests {sum(t.ok for t in report.tests)}/{len(report.tests)}"
+        + (f"  reference {bench}" if bench else "")
+    )
+    for problem in report.problems:
+        console.print(f"     [red]{problem}[/red]", highlight=False)
+    for check in report.tests + report.benches:
+        if not check.ok:
+            console.print(f"     [red]{_size(check.size)}: {check.message}[/red]", highlight=False)
+
+
+def _size(size: dict[str, int]) -> str:
+    return ",".join(f"{k}={v}" for k, v in size.items())
+
+
+def _check_json(report: TaskCheck) -> dict:
+    return {
+        "task": report.task.name,
+        "ok": report.ok,
+        "problems": report.problems,
+        "tests": [{"size": c.size, "ok": c.ok, "message": c.message} for c in report.tests],
+        "bench": [{"size": c.size, "ok": c.ok, "median_s": c.median_s, "message": c.message} for c in report.benches],
+    }

@@ -1,0 +1,1 @@
+"""Batch evaluation runs, metrics and reports."""

@@ -1,0 +1,140 @@
+"""The generated C++ test-and-timing driver, one per signature.
+
+Two files come out of a signature:
+
+* ``signature.h`` declares the kernel with C linkage. Every kernel source (the reference or a
+  candidate) is compiled with ``-include signature.h``, so a definition whose parameter types
+  differ from the declared ones is a different (C++-linkage) function and fails to link.
+* ``driver.cpp`` reads every argument from ``IN_DIR/NAME.bin`` (raw little-endian elements),
+  calls the kernel ``WARMUP + REPEATS`` times, restoring outputs and inouts to their initial
+  contents before every call (outside the timed region), writes the results of the last call to
+  ``OUT_DIR/NAME.bin`` and the per-call times to ``OUT_DIR/times_ns.txt``.
+
+Usage of the built program: ``driver IN_DIR OUT_DIR WARMUP REPEATS``.
+"""
+
+from __future__ import annotations
+
+from tasks.model import Role, Signature
+
+SIGNATURE_HEADER = "signature.h"
+DRIVER_SOURCE = "driver.cpp"
+TIMES_FILE = "times_ns.txt"
+
+
+def signature_header(signature: Signature) -> str:
+    """The header declaring the kernel with C linkage."""
+    return (
+        "// Generated from the task signature. Do not edit.\n"
+        "#pragma once\n#include <cstdint>\n#include <cstddef>\n\n"
+        f'extern "C" {signature.prototype()};\n'
+    )
+
+
+_PRELUDE = r"""// Generated from the task signature. Do not edit.
+#include "signature.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void die(const std::string& message) {
+    std::fprintf(stderr, "driver: %s\n", message.c_str());
+    std::exit(2);
+}
+
+// Reads IN_DIR/NAME.bin into a 64-byte aligned buffer (never null, even when empty).
+template <typename T>
+T* load(const std::string& dir, const char* name, size_t* count) {
+    const std::string path = dir + "/" + name + ".bin";
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) die("cannot open " + path);
+    std::fseek(f, 0, SEEK_END);
+    const long bytes = std::ftell(f);
+    std::fseek(f, 0, SEEK_SET);
+    if (bytes < 0 || bytes % sizeof(T) != 0) die(path + " does not hold whole elements");
+    const size_t padded = ((size_t(bytes) + 63) / 64 + 1) * 64;
+    void* data = std::aligned_alloc(64, padded);
+    if (!data) die(std::string("out of memory loading ") + name);
+    std::memset(data, 0, padded);
+    if (bytes && std::fread(data, 1, size_t(bytes), f) != size_t(bytes)) die("short read of " + path);
+    std::fclose(f);
+    *count = size_t(bytes) / sizeof(T);
+    return static_cast<T*>(data);
+}
+
+template <typename T>
+T load_scalar(const std::string& dir, const char* name) {
+    size_t count = 0;
+    T* data = load<T>(dir, name, &count);
+    if (count != 1) die(std::string(name) + " must hold exactly one element");
+    T value = *data;
+    std::free(data);
+    return value;
+}
+
+template <typename T>
+void store(const std::string& dir, const char* name, const T* data, size_t count) {
+    const std::string path = dir + "/" + name + ".bin";
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) die("cannot write " + path);
+    if (count && std::fwrite(data, sizeof(T), count, f) != count) die("short write of " + path);
+    std::fclose(f);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 5) die("usage: driver IN_DIR OUT_DIR WARMUP REPEATS");
+    const std::string pf_in = argv[1], pf_out = argv[2];
+    const long pf_warmup = std::atol(argv[3]), pf_repeats = std::atol(argv[4]);
+    if (pf_warmup < 0 || pf_repeats < 1) die("WARMUP must be >= 0 and REPEATS >= 1");
+"""
+
+_EPILOGUE = r"""
+    const std::string pf_times_path = pf_out + "/times_ns.txt";
+    FILE* pf_times_file = std::fopen(pf_times_path.c_str(), "w");
+    if (!pf_times_file) die("cannot write " + pf_times_path);
+    for (long long t : pf_times) std::fprintf(pf_times_file, "%lld\n", t);
+    std::fclose(pf_times_file);
+    return 0;
+}
+"""
+
+
+def driver_source(signature: Signature) -> str:
+    """The C++ driver for ``signature``."""
+    load, save, restore, args = [], [], [], []
+    for param in signature.params:
+        name, ctype, var = param.name, param.dtype.c_type, f"arg_{param.name}"
+        args.append(var)
+        if not param.is_array:
+            load.append(f'    const {ctype} {var} = load_scalar<{ctype}>(pf_in, "{name}");')
+            continue
+        load.append(f"    size_t {var}_count = 0;")
+        load.append(f'    {ctype}* {var} = load<{ctype}>(pf_in, "{name}", &{var}_count);')
+        if param.role in (Role.output, Role.inout):
+            load.append(f'    {ctype}* {var}_initial = load<{ctype}>(pf_in, "{name}", &{var}_count);')
+            restore.append(f"        std::memcpy({var}, {var}_initial, {var}_count * sizeof({ctype}));")
+            save.append(f'    store<{ctype}>(pf_out, "{name}", {var}, {var}_count);')
+    call = f"{signature.function}({', '.join(args)});"
+    loop = [
+        "",
+        "    std::vector<long long> pf_times;",
+        "    for (long pf_r = 0; pf_r < pf_warmup + pf_repeats; ++pf_r) {",
+        *restore,
+        "        const auto pf_start = std::chrono::steady_clock::now();",
+        f"        {call}",
+        "        const auto pf_stop = std::chrono::steady_clock::now();",
+        "        if (pf_r >= pf_warmup)",
+        "            pf_times.push_back(",
+        "                std::chrono::duration_cast<std::chrono::nanoseconds>(pf_stop - pf_start).count());",
+        "    }",
+        "",
+    ]
+    return _PRELUDE + "\n".join(load + loop + save) + _EPILOGUE

@@ -1,0 +1,91 @@
+"""Loading task files, with errors that name the file, the field and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from tasks.model import KernelTask, TaskKind
+
+SUITE_DIR = Path(__file__).parent / "suite"
+"""Where the built-in task suite lives."""
+
+_MODELS: dict[str, type[KernelTask]] = {TaskKind.kernel.value: KernelTask}
+
+
+class TaskFileError(ValueError):
+    """A task file that cannot be read or does not describe a valid task."""
+
+    def __init__(self, path: Path | str, problems: list[tuple[str, str]]) -> None:
+        self.path = Path(path)
+        self.problems = problems
+        lines = [f"{self.path}: invalid task file"]
+        lines += [f"  {field}: {message}" if field else f"  {message}" for field, message in problems]
+        super().__init__("\n".join(lines))
+
+
+def load_task(path: Path | str) -> KernelTask:
+    """Read and validate the task file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise TaskFileError(path, [("", f"cannot read the file: {exc.strerror}")]) from None
+    return parse_task(text, source=path)
+
+
+def parse_task(text: str, source: Path | str = "<string>") -> KernelTask:
+    """Validate a task given as YAML text; ``source`` names it in errors."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        raise TaskFileError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    if not isinstance(data, dict):
+        raise TaskFileError(source, [("", f"expected a mapping of task fields, got {type(data).__name__}")])
+    kind = data.get("kind", TaskKind.kernel.value)
+    model = _MODELS.get(kind)
+    if model is None:
+        supported = ", ".join(_MODELS)
+        raise TaskFileError(source, [("kind", f"task kind {kind!r} is not supported here (supported: {supported})")])
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise TaskFileError(source, [_describe(error) for error in exc.errors()]) from None
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    field = ".".join(_loc_part(part) for part in error["loc"]).replace(".[", "[")
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown field (check its spelling)"
+    elif error["type"] == "missing":
+        message = "required field is missing"
+    elif "input" in error and error["type"] not in ("value_error", "assertion_error"):
+        message = f"{message} (got {error['input']!r})"
+    return field, message
+
+
+def _loc_part(part: str | int) -> str:
+    return f"[{part}]" if isinstance(part, int) else str(part)
+
+
+def suite_tasks() -> list[KernelTask]:
+    """All tasks of the built-in suite, sorted by name."""
+    return sorted((load_task(path) for path in SUITE_DIR.glob("*.yaml")), key=lambda task: task.name)
+
+
+def resolve_task(name_or_path: str | Path) -> KernelTask:
+    """A task given by file path, or by the name of a built-in suite task."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return load_task(path)
+    candidate = SUITE_DIR / f"{name_or_path}.yaml"
+    if candidate.exists():
+        return load_task(candidate)
+    names = ", ".join(task.name for task in suite_tasks())
+    raise TaskFileError(name_or_path, [("", f"no task file and no built-in task of that name (built-in: {names})")])

@@ -1,0 +1,1 @@
+"""Verifiers: build, run and judge kernels inside a sandbox."""
