@@ -1,0 +1,52 @@
+"""What every verification stage sees: the task, the candidate, the sandbox and shared build products."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sandbox import Sandbox
+from tasks.model import KernelTask
+from verifiers.build import Build
+from verifiers.candidate import Candidate
+from verifiers.toolchain import Flavour
+
+
+class VerifyConfig(BaseModel):
+    """Settings of the verification cascade."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seeds: list[int] = Field(default_factory=lambda: [0, 1])
+    """Seeds every test size runs with (seeds a prompt may show)."""
+    hidden_seeds: int = 2
+    """Extra seeds drawn fresh for every verification and never shown in any prompt."""
+    thread_counts: list[int] = Field(default_factory=lambda: [1, 2, 4])
+    """OpenMP thread counts for correctness (4 oversubscribes a 2-core machine on purpose)."""
+    race_threads: int = 4
+    max_source_bytes: int = 64_000
+    timing_threads: int | None = None
+    """Threads for timing; default: the cores available."""
+    confidence: float = 0.95
+
+
+@dataclass
+class StageContext:
+    """Shared state of one candidate's verification; stages read it and add build products."""
+
+    task: KernelTask
+    candidate: Candidate
+    sandbox: Sandbox
+    config: VerifyConfig
+    logs_dir: Path
+    best: Candidate | None = None
+    """The current best candidate, timed alongside when given."""
+    builds: dict[Flavour, Build] = field(default_factory=dict)
+    """Builds made so far, by flavour, so that later stages reuse them."""
+
+    def log_path(self, name: str) -> Path:
+        """A file under the candidate's log dir (created on demand)."""
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        return self.logs_dir / name
