@@ -96,6 +96,7 @@ class ModelClient:
                     api_base=config.api_base,
                     api_key=config.api_key,
                     mock_response=config.mock_response,
+                    max_retries=0,  # retries are ours, with backoff and accounting
                 )
             except RETRYABLE as exc:
                 if attempt == config.max_retries:
@@ -104,7 +105,7 @@ class ModelClient:
                 log.warning("%s: %s; retrying in %.1f s", config.model, type(exc).__name__, delay)
                 time.sleep(delay)
                 delay *= 2
-            except litellm.APIError as exc:
+            except Exception as exc:  # anything else the provider raises ends this request, not the run
                 raise ModelError(f"{config.model}: {type(exc).__name__}: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -15,7 +15,8 @@ void scale(const double* x, int64_t n, double* y) {
 
 def test_last_fenced_block_defining_the_function_wins():
     reply = (
-        "Plan first:\n```cpp\nint helper();\n```\nDraft:\n```cpp\nvoid scale(const double* x, int64_t n, double* y) {}\n```\n"
+        "Plan first:\n```cpp\nint helper();\n```\n"
+        "Draft:\n```cpp\nvoid scale(const double* x, int64_t n, double* y) {}\n```\n"
         "Final:\n```c++\n#include <cstdint>\nvoid scale(const double* x, int64_t n, double* y) { /* v2 */ }\n```"
     )
     assert "v2" in extract_source(reply, "scale")
@@ -31,7 +32,9 @@ def test_search_replace_edits_apply_to_the_parent():
 
 
 def test_edits_tolerate_whitespace_differences():
-    reply = "<<<<<<< SEARCH\nfor (int64_t i = 0; i < n; ++i)\n   y[i] = 2 * x[i];\n=======\n// replaced\n>>>>>>> REPLACE"
+    reply = (
+        "<<<<<<< SEARCH\nfor (int64_t i = 0; i < n; ++i)\n   y[i] = 2 * x[i];\n=======\n// replaced\n>>>>>>> REPLACE"
+    )
     assert "// replaced" in extract_source(reply, "scale", parent=PARENT)
 
 
