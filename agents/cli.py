@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from agents.sandbox_cli import sandbox_app
 from agents.tasks_cli import tasks_app
 
 app = typer.Typer(
@@ -13,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(sandbox_app, name="sandbox")
 
 
 if __name__ == "__main__":  # pragma: no cover
