@@ -71,7 +71,8 @@ def build(
 def _built_line(result: BuildResult) -> str:
     image = f"{result.tag} ({result.image.id}, {result.image.size_mb:.0f} MiB)"
     if result.reused:
-        return f"[green]reusing[/green] {image}; --force rebuilds it"
+        stale = "" if result.image.current else " [yellow](built from another package list)[/yellow]"
+        return f"[green]reusing[/green] {image}{stale}; --force rebuilds it"
     return f"[green]built[/green] {image} with {result.method} in {result.seconds:.0f} s"
 
 

@@ -51,7 +51,7 @@ def build_with_bootstrap(
         ImageBuildError: a step failed.
     """
     client = docker_client(timeout=900)
-    if reused := existing(client, tag, force, "bootstrap", on_progress):
+    if reused := existing(client, tag, force, "bootstrap"):
         return reused
     require_tool("tar", "tar")
     started = time.monotonic()

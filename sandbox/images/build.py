@@ -44,13 +44,11 @@ class BuildResult:
     method: str
 
 
-def existing(client: DockerClient, tag: str, force: bool, method: str, on_progress: Progress) -> BuildResult | None:
+def existing(client: DockerClient, tag: str, force: bool, method: str) -> BuildResult | None:
     """The already built image to reuse, unless ``force`` or there is none."""
     info = find_image(client, tag)
     if info is None or force:
         return None
-    note = "" if info.current else " (built from another package list: rebuild with --force)"
-    on_progress(f"{tag} exists ({info.id}); reusing it{note}")
     return BuildResult(tag=tag, image=info, reused=True, seconds=0.0, method=method)
 
 
@@ -76,8 +74,9 @@ def build_with_docker(
         ImageBuildError: the build failed (for example the base image cannot be pulled).
     """
     client = docker_client(timeout=600)
-    if reused := existing(client, tag, force, "docker", on_progress):
+    if reused := existing(client, tag, force, "docker"):
         return reused
+    base_is_local = find_image(client, base) is not None
     if network_mode is None and not any(net.name == "bridge" for net in client.networks.list()):
         network_mode = "host"
     started = time.monotonic()
@@ -94,7 +93,7 @@ def build_with_docker(
     )
     for chunk in stream:
         if "error" in chunk:
-            hint = "; without a registry, build with --bootstrap instead" if "pull" in chunk["error"] else ""
+            hint = "" if base_is_local else f" (is a registry reachable to pull {base}? if not, use --bootstrap)"
             raise ImageBuildError(f"docker build of {tag} failed: {chunk['error'].strip()}{hint}\n" + "\n".join(tail))
         for line in str(chunk.get("stream") or chunk.get("status") or "").splitlines():
             if line.strip():

@@ -51,16 +51,18 @@ int main(int argc, char **) {
 
 _TSAN = "clang++ -std=c++17 -fopenmp -fsanitize=thread -g -O1 -fno-omit-frame-pointer"
 _TOOLS = f"""missing=""
-for tool in clang++ llvm-symbolizer; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+command -v clang++ >/dev/null || missing=" clang++"
 [ -e {ARCHER_LIBRARY} ] || missing="$missing {ARCHER_LIBRARY}"
 [ -z "$missing" ] || {{ echo "missing:$missing"; exit 1; }}
 clang++ --version | head -n 1
 """
 _EXTRAS = """missing=""
-for tool in g++ make valgrind python3; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+for tool in llvm-symbolizer g++ make valgrind python3; do
+  command -v "$tool" >/dev/null || missing="$missing $tool"
+done
 python3 -c 'import numpy' 2>/dev/null || missing="$missing python3-numpy"
 [ -z "$missing" ] || { echo "missing:$missing"; exit 1; }
-echo "g++, make, valgrind, python3 with numpy"
+echo "llvm-symbolizer, g++, make, valgrind, python3 with numpy"
 """
 
 
@@ -177,8 +179,10 @@ def _overflow_found(result: JobResult) -> Verdict:
 
 
 CHECKS: tuple[ToolchainCheck, ...] = (
-    ToolchainCheck("tools", "clang++, llvm-symbolizer, Archer present", _TOOLS, _succeeds),
-    ToolchainCheck("extras", "g++, make, valgrind, python3 + numpy", _EXTRAS, _succeeds, required=False),
+    ToolchainCheck("tools", "clang++ and Archer present", _TOOLS, _succeeds),
+    ToolchainCheck(
+        "extras", "llvm-symbolizer, g++, make, valgrind, python3 + numpy", _EXTRAS, _succeeds, required=False
+    ),
     ToolchainCheck(
         "openmp",
         "clang++ -fopenmp builds and runs on 2 threads",
