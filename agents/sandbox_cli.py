@@ -13,7 +13,8 @@ from rich.table import Table
 from sandbox import Sandbox, open_sandbox
 from sandbox.images import DEFAULT_IMAGE, DockerUnavailable, ImageBuildError, MissingPrerequisite
 from sandbox.images.bootstrap import build_with_bootstrap
-from sandbox.images.build import BuildResult, build_with_docker
+from sandbox.images.build import BuildResult
+from sandbox.images.docker_build import build_with_docker
 from sandbox.images.probe import DockerStatus, docker_status
 from sandbox.images.selfcheck import CheckOutcome, CheckStatus, run_checks
 from sandbox.images.spec import DEFAULT_MIRROR
@@ -95,8 +96,11 @@ def doctor(
         _report(docker, None, [], as_json, error=f"cannot open sandbox backend {backend!r}: {exc}")
         raise typer.Exit(2) from None
     try:
-        with console.status(f"checking the toolchain in the {sandbox.name} sandbox", spinner="dots"):
+        if as_json:
             outcomes = run_checks(sandbox, image)
+        else:
+            with console.status(f"checking the toolchain in the {sandbox.name} sandbox"):
+                outcomes = run_checks(sandbox, image)
     finally:
         sandbox.close()
     _report(docker, sandbox, outcomes, as_json)

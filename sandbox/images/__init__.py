@@ -7,7 +7,8 @@ Docker SDK until it is used.
 """
 
 from sandbox.images.bootstrap import build_with_bootstrap
-from sandbox.images.build import BuildResult, ImageBuildError, MissingPrerequisite, build_with_docker
+from sandbox.images.build import BuildResult, ImageBuildError, MissingPrerequisite
+from sandbox.images.docker_build import build_with_docker
 from sandbox.images.probe import DockerUnavailable, ImageInfo, docker_available, docker_client, toolchain_images
 from sandbox.images.spec import ARCHER_LIBRARY, DEFAULT_IMAGE, TSAN_ENV, packages
 

@@ -1,18 +1,18 @@
-"""Building the toolchain image with ``docker build``, and what every build path shares."""
+"""What both ways of building the toolchain image share: results, errors, reuse, streaming a command."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sandbox.images.probe import ImageInfo, docker_client, find_image
-from sandbox.images.spec import DEFAULT_IMAGE, IMAGES_DIR, build_labels
+from sandbox.images.probe import ImageInfo, find_image
 
 if TYPE_CHECKING:
     from docker import DockerClient
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 """Receives each line of build output as it comes."""
 
-DEFAULT_BASE = "debian:bookworm-slim"
-_TAIL = 40
+TAIL = 40
+"""Output lines kept for an error message."""
 
 
 class ImageBuildError(RuntimeError):
@@ -52,75 +52,32 @@ def existing(client: DockerClient, tag: str, force: bool, method: str) -> BuildR
     return BuildResult(tag=tag, image=info, reused=True, seconds=0.0, method=method)
 
 
-def build_with_docker(
-    tag: str = DEFAULT_IMAGE,
-    *,
-    force: bool = False,
-    base: str = DEFAULT_BASE,
-    network_mode: str | None = None,
-    on_progress: Progress = print,
-) -> BuildResult:
-    """Build the image from ``sandbox/images/Dockerfile`` through the Docker SDK, streaming its output.
-
-    Args:
-        tag: Tag of the image to build.
-        force: Rebuild even if ``tag`` exists.
-        base: The ``FROM`` image; it must be local or pullable.
-        network_mode: Network of the ``RUN`` steps; default: ``host`` when the daemon has no bridge network.
-        on_progress: Called with each output line.
-
-    Raises:
-        DockerUnavailable: no daemon answers.
-        ImageBuildError: the build failed (for example the base image cannot be pulled).
-    """
-    client = docker_client(timeout=600)
-    if reused := existing(client, tag, force, "docker"):
-        return reused
-    base_is_local = find_image(client, base) is not None
-    if network_mode is None and not any(net.name == "bridge" for net in client.networks.list()):
-        network_mode = "host"
-    started = time.monotonic()
-    tail: deque[str] = deque(maxlen=_TAIL)
-    stream = client.api.build(
-        path=str(IMAGES_DIR),
-        tag=tag,
-        rm=True,
-        forcerm=True,
-        decode=True,
-        buildargs={"BASE": base},
-        labels=build_labels("docker"),
-        network_mode=network_mode,
-    )
-    for chunk in stream:
-        if "error" in chunk:
-            hint = "" if base_is_local else f" (is a registry reachable to pull {base}? if not, use --bootstrap)"
-            raise ImageBuildError(f"docker build of {tag} failed: {chunk['error'].strip()}{hint}\n" + "\n".join(tail))
-        for line in str(chunk.get("stream") or chunk.get("status") or "").splitlines():
-            if line.strip():
-                tail.append(line)
-                on_progress(line)
-    info = find_image(client, tag)
-    if info is None:
-        raise ImageBuildError(f"docker build ended without an image tagged {tag}\n" + "\n".join(tail))
-    return BuildResult(tag=tag, image=info, reused=False, seconds=time.monotonic() - started, method="docker")
-
-
 def stream_command(command: list[str], on_progress: Progress, what: str, env: dict[str, str] | None = None) -> None:
-    """Run ``command``, passing each output line (stdout and stderr) to ``on_progress``.
+    """Run ``command`` in its own process group, passing each output line (stdout and stderr) to ``on_progress``.
+
+    An interruption (Ctrl-C) kills the whole group, so no stray child keeps writing into a tree being removed.
 
     Raises:
         ImageBuildError: it exited non-zero; the message ends with its last lines.
     """
-    tail: deque[str] = deque(maxlen=_TAIL)
+    tail: deque[str] = deque(maxlen=TAIL)
     with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, env=env
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        env=env,
+        start_new_session=True,
     ) as process:
         try:
             for line in _lines(process.stdout):
                 tail.append(line)
                 on_progress(line)
         except BaseException:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             raise
     if process.returncode != 0:
         raise ImageBuildError(f"{what} failed (exit code {process.returncode}); last lines:\n" + "\n".join(tail))
