@@ -2,18 +2,20 @@
 
 It finds the outermost loops of the reference that can run in parallel (see
 :mod:`agents.codeanalysis.loops`), then emits one candidate per combination of pragma knobs:
-schedule, collapse and simd. Parents given in the request are re-tuned the same way, so a
-later generation explores the knobs around the best candidates found so far.
+schedule, collapse and simd. ``request.sample`` rotates the order of the knob combinations so
+that parallel requests explore different ones; candidates equal to an elite are skipped.
 """
 
 from __future__ import annotations
 
 import itertools
 
+from agents.budget import Usage
 from agents.codeanalysis.loops import parallel_loops
 from agents.codeanalysis.openmp import PragmaStyle, apply_plans
 from agents.codeanalysis.syntax import find_function, parse_cpp
-from agents.proposers import ProposalRequest
+from agents.proposers import Proposal, ProposalRequest
+from tasks.model import KernelTask
 from verifiers.candidate import Candidate
 
 SCHEDULES = ("static", "dynamic,64", "guided", "static,1")
@@ -25,24 +27,25 @@ class OfflineProposer:
 
     name = "offline"
 
-    def propose(self, request: ProposalRequest) -> list[Candidate]:
-        """Up to ``request.count`` distinct rewrites not seen among the parents."""
+    def plan(self, task: KernelTask, count: int) -> tuple[list[str], Usage]:
+        """The knob combinations, as strategies."""
+        return [f"parallelize the independent loops with {style.label}" for style in styles()[:count]], Usage()
+
+    def propose(self, request: ProposalRequest) -> list[Proposal]:
+        """Up to ``request.count`` distinct rewrites of the reference that are not already elites."""
         task = request.task
-        bases = [task.reference.cpp] + [p.source for p in request.parents if "#pragma omp" not in p.source]
-        seen = {p.digest for p in request.parents}
-        found: list[Candidate] = []
-        for base, style in itertools.product(bases, styles()):
-            tree = parse_cpp(base)
-            function = find_function(tree, task.signature.function)
-            if function is None:
-                continue
-            plans = parallel_loops(function)
-            if not plans:
-                continue
-            candidate = Candidate(source=apply_plans(base, plans, style), origin=f"offline: {style.label}")
+        source = task.reference.cpp
+        function = find_function(parse_cpp(source), task.signature.function)
+        plans = parallel_loops(function) if function is not None else []
+        if not plans:
+            return []
+        seen = {elite.candidate.digest for elite in request.elites}
+        found: list[Proposal] = []
+        for style in _rotate(styles(), request.sample):
+            candidate = Candidate(source=apply_plans(source, plans, style), origin=f"offline: {style.label}")
             if candidate.digest not in seen:
                 seen.add(candidate.digest)
-                found.append(candidate)
+                found.append(Proposal(candidate=candidate))
             if len(found) >= request.count:
                 break
         return found
@@ -54,3 +57,8 @@ def styles() -> list[PragmaStyle]:
         PragmaStyle(schedule=schedule, collapse=collapse, simd=simd)
         for simd, collapse, schedule in itertools.product((False, True), (False, True), SCHEDULES)
     ]
+
+
+def _rotate(items: list[PragmaStyle], start: int) -> list[PragmaStyle]:
+    start %= len(items)
+    return items[start:] + items[:start]
