@@ -53,7 +53,7 @@ def compare_array(expected: np.ndarray, actual: np.ndarray, rule: Comparison) ->
     first = int(where[0])
     unwritten = _poisoned(actual, where)
     detail = f"{len(where)} of {expected.size} elements differ; first at index {first}: "
-    detail += f"expected {expected[first].item()!r}, got {actual[first].item()!r}"
+    detail += f"expected {expected[first]!r}, got {actual[first]!r}"
     if rule.mode is CompareMode.unordered:
         detail += " (after sorting both)"
     elif unwritten:

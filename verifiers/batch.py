@@ -23,7 +23,8 @@ from tasks.harness import DUMP_INPUTS
 from tasks.instance import Instance
 from tasks.model import Role
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
-from verifiers.toolchain import REPORT_OPTIONS, Flavour, runtime_env
+from verifiers.sanitizers import REPORT_OPTIONS, runtime_env
+from verifiers.toolchain import Flavour
 
 SCRIPT = "runs.sh"
 EXIT_FILE = "exit"

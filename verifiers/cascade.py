@@ -18,7 +18,7 @@ from verifiers.stages.correctness import CorrectnessStage
 from verifiers.stages.memory import MemoryStage
 from verifiers.stages.parse import ParseStage
 from verifiers.stages.race import RaceStage
-from verifiers.toolchain import compiler_version
+from verifiers.toolchain_version import compiler_version
 from verifiers.verdict import Stage, StageResult, StageStatus, Verdict
 
 

@@ -12,7 +12,8 @@ from verifiers.context import StageContext
 from verifiers.diagnostics import explain_build_failure
 from verifiers.feedback import plural, quote, size_label
 from verifiers.sanitizer_reports import RaceReport, buffer_lines, parse_tsan
-from verifiers.toolchain import BINARY, RACE_EXIT_CODE, Flavour
+from verifiers.sanitizers import RACE_EXIT_CODE
+from verifiers.toolchain import BINARY, Flavour
 from verifiers.verdict import Stage, StageResult, StageStatus
 
 MIN_EXTENT = 16
