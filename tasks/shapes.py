@@ -94,7 +94,7 @@ class ShapeExpr:
             case ast.UnaryOp(operand=operand):
                 return -self._eval(operand, values)
             case ast.Call(func=ast.Name(id=name), args=args):
-                return _FUNCTIONS[name](*(self._eval(arg, values) for arg in args))
+                return _FUNCTIONS[name]([self._eval(arg, values) for arg in args])  # also right for one argument
         raise AssertionError(f"unchecked node {node!r}")  # pragma: no cover - _check rejects it
 
     def __str__(self) -> str:
