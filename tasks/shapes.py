@@ -97,6 +97,15 @@ class ShapeExpr:
                 return _FUNCTIONS[name]([self._eval(arg, values) for arg in args])  # also right for one argument
         raise AssertionError(f"unchecked node {node!r}")  # pragma: no cover - _check rejects it
 
+    def __eq__(self, other: object) -> bool:
+        """Same expression tree (spacing aside), so that two loads of one task file compare equal."""
+        if not isinstance(other, ShapeExpr):
+            return NotImplemented
+        return ast.dump(self._tree) == ast.dump(other._tree)
+
+    def __hash__(self) -> int:
+        return hash(ast.dump(self._tree))
+
     def __str__(self) -> str:
         return self.text
 

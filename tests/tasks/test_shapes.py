@@ -182,3 +182,10 @@ def test_evaluates_like_python(text: str, values: dict[str, int]) -> None:
     assert shape.evaluate(values) == eval(text, _PYTHON_FUNCTIONS, dict(values))
     assert shape.symbols <= set(_SYMBOLS)
     assert shape.symbols == set(re.findall(r"\b[abc]\b", text))
+
+
+def test_equality_is_structural() -> None:
+    assert ShapeExpr("n + 1") == ShapeExpr("n+1")
+    assert hash(ShapeExpr("n + 1")) == hash(ShapeExpr("n+1"))
+    assert ShapeExpr("n + 1") != ShapeExpr("1 + n")
+    assert ShapeExpr("n") != "n"
