@@ -243,13 +243,12 @@ _BODY = "{ double t = 0; for (int64_t i = 0; i < n; ++i) t += x[i]; out[0] = t; 
     [
         "void reduce_sum(double* x, int64_t n, double* out)",
         "void reduce_sum(const double* x, int n, double* out)",
-        "void reduce_sum(const double* x, int32_t n, double* out)",
         "void reduce_sum(const float* x, int64_t n, float* out)",
         "void reduce_sum(const double* x, uint64_t n, double* out)",
         "void reduce_sum(const double* x, int64_t n, double* out, int extra)",
         "void reduce_sum_(const double* x, int64_t n, double* out)",
     ],
-    ids=["missing-const", "int-for-int64", "int32-for-int64", "float-for-double", "unsigned", "extra", "misnamed"],
+    ids=["missing-const", "int-for-int64", "float-for-double", "unsigned", "extra", "misnamed"],
 )
 def test_mismatched_definition_does_not_build(reduce_sum: KernelTask, local_sandbox: Sandbox, definition: str) -> None:
     result = build_kernel(reduce_sum, f"#include <cstdint>\n{definition} {_BODY}\n", local_sandbox)
@@ -257,16 +256,9 @@ def test_mismatched_definition_does_not_build(reduce_sum: KernelTask, local_sand
     assert "reduce_sum" in result.log
 
 
-@pytest.mark.parametrize(
-    "definition",
-    [
-        "void reduce_sum(const double* x, int64_t n, double* out)",
-        'extern "C" void reduce_sum(const double* __restrict x, const int64_t n, double* __restrict out)',
-    ],
-    ids=["plain", "extern-restrict-const-value"],
-)
-def test_matching_definitions_build(reduce_sum: KernelTask, local_sandbox: Sandbox, definition: str) -> None:
+def test_an_equivalent_definition_builds(reduce_sum: KernelTask, local_sandbox: Sandbox) -> None:
     """Top-level const on a by-value parameter and __restrict do not change the function's type."""
+    definition = 'extern "C" void reduce_sum(const double* __restrict x, const int64_t n, double* __restrict out)'
     result = build_kernel(reduce_sum, f"#include <cstdint>\n{definition} {_BODY}\n", local_sandbox)
     assert result.ok, result.log
 
