@@ -112,12 +112,6 @@ class ShapeExpr:
     def __repr__(self) -> str:
         return f"ShapeExpr({self.text!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ShapeExpr) and other.text == self.text
-
-    def __hash__(self) -> int:
-        return hash(self.text)
-
 
 def _to_shape(value: Any) -> ShapeExpr:
     if isinstance(value, ShapeExpr):
