@@ -138,8 +138,10 @@ _EPILOGUE = r"""
 def driver_source(signature: Signature) -> str:
     """The C++ driver for ``signature``."""
     load, save, restore, dump, args = [], [], [], [], []
-    for param in signature.params:
-        name, ctype, var = param.name, param.dtype.c_type, f"arg_{param.name}"
+    for index, param in enumerate(signature.params):
+        # Variables are named by position, not by parameter name, so that no parameter name (``x`` next to
+        # ``x_count``, or ``argv``) can collide with another parameter's variables or the driver's own.
+        name, ctype, var = param.name, param.dtype.c_type, f"pf_arg{index}"
         args.append(var)
         if not param.is_array:
             load.append(f'    const {ctype} {var} = load_scalar<{ctype}>(pf_in, "{name}");')
