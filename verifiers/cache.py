@@ -84,6 +84,8 @@ class VerdictCache:
         self.path = Path(path) if path is not None else default_cache_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self.hits = 0
+        """Verdicts served from the cache so far."""
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -93,7 +95,10 @@ class VerdictCache:
         """The verdict stored under ``key``, if any."""
         with self._lock:
             row = self._db.execute("SELECT verdict FROM verdicts WHERE key = ?", (key,)).fetchone()
-        return Verdict.model_validate_json(row[0]) if row else None
+        if row is None:
+            return None
+        self.hits += 1
+        return Verdict.model_validate_json(row[0])
 
     def put(self, key: str, verdict: Verdict) -> None:
         """Store ``verdict`` under ``key`` (replacing any earlier one)."""

@@ -26,6 +26,8 @@ class Hardware(BaseModel):
     """Logical CPUs this process may run on."""
     flags: tuple[str, ...]
     """ISA feature flags (``avx2``, ``avx512f``, ...), sorted."""
+    memory_gib: int
+    """Installed memory, rounded to GiB."""
 
     @property
     def digest(self) -> str:
@@ -42,6 +44,7 @@ def hardware_fingerprint() -> Hardware:
         cpu_model=fields.get("model name") or fields.get("cpu model") or platform.processor() or "unknown",
         cores=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
         flags=tuple(sorted(set((fields.get("flags") or fields.get("features") or "").split()))),
+        memory_gib=round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
     )
 
 
