@@ -9,13 +9,13 @@ Two files come out of a signature:
   calls the kernel ``WARMUP + REPEATS`` times, restoring outputs and inouts to their initial
   contents before every call (outside the timed region), writes the results of the last call to
   ``OUT_DIR/NAME.bin`` and the per-call times to ``OUT_DIR/times_ns.txt``. With the optional
-  last argument ``--dump-inputs`` it also writes every input array back to ``OUT_DIR/NAME.bin``
-  after the calls, so that a verifier can check the kernel left its ``const`` inputs alone.
+  last argument ``--check-inputs`` it keeps a pristine copy of every input array and, after the
+  calls, writes each input the kernel changed (despite its ``const``) to ``OUT_DIR/NAME.bin``.
 
 Buffers are 64-byte aligned and padded, except under AddressSanitizer, where every array gets
 exactly its own bytes so that the first element past the end is already an overflow.
 
-Usage of the built program: ``driver IN_DIR OUT_DIR WARMUP REPEATS [--dump-inputs]``.
+Usage of the built program: ``driver IN_DIR OUT_DIR WARMUP REPEATS [--check-inputs]``.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from tasks.model import Role, Signature
 SIGNATURE_HEADER = "signature.h"
 DRIVER_SOURCE = "driver.cpp"
 TIMES_FILE = "times_ns.txt"
-DUMP_INPUTS = "--dump-inputs"
-"""Optional last driver argument: also write the input arrays back after the calls."""
+CHECK_INPUTS = "--check-inputs"
+"""Optional last driver argument: write back every input array the kernel changed."""
 
 
 def signature_header(signature: Signature) -> str:
@@ -117,8 +117,8 @@ void store(const std::string& dir, const char* name, const T* data, size_t count
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool pf_dump_inputs = argc == 6 && std::strcmp(argv[5], "--dump-inputs") == 0;
-    if (argc != 5 && !pf_dump_inputs) die("usage: driver IN_DIR OUT_DIR WARMUP REPEATS [--dump-inputs]");
+    const bool pf_check_inputs = argc == 6 && std::strcmp(argv[5], "--check-inputs") == 0;
+    if (argc != 5 && !pf_check_inputs) die("usage: driver IN_DIR OUT_DIR WARMUP REPEATS [--check-inputs]");
     const std::string pf_in = argv[1], pf_out = argv[2];
     const long pf_warmup = std::atol(argv[3]), pf_repeats = std::atol(argv[4]);
     if (pf_warmup < 0 || pf_repeats < 1) die("WARMUP must be >= 0 and REPEATS >= 1");
@@ -137,7 +137,7 @@ _EPILOGUE = r"""
 
 def driver_source(signature: Signature) -> str:
     """The C++ driver for ``signature``."""
-    load, save, restore, dump, args = [], [], [], [], []
+    load, save, restore, check, args = [], [], [], [], []
     for index, param in enumerate(signature.params):
         # Variables are named by position, not by parameter name, so that no parameter name (``x`` next to
         # ``x_count``, or ``argv``) can collide with another parameter's variables or the driver's own.
@@ -153,9 +153,12 @@ def driver_source(signature: Signature) -> str:
             restore.append(f"        std::memcpy({var}, {var}_initial, {var}_count * sizeof({ctype}));")
             save.append(f'    store<{ctype}>(pf_out, "{name}", {var}, {var}_count);')
         else:
-            dump.append(f'        store<{ctype}>(pf_out, "{name}", {var}, {var}_count);')
-    if dump:
-        save += ["    if (pf_dump_inputs) {", *dump, "    }"]
+            pristine = f'pf_check_inputs ? load<{ctype}>(pf_in, "{name}", &{var}_count) : nullptr'
+            load.append(f"    {ctype}* {var}_pristine = {pristine};")
+            check.append(f"        if (std::memcmp({var}, {var}_pristine, {var}_count * sizeof({ctype})) != 0)")
+            check.append(f'            store<{ctype}>(pf_out, "{name}", {var}, {var}_count);')
+    if check:
+        save += ["    if (pf_check_inputs) {", *check, "    }"]
     call = f"{signature.function}({', '.join(args)});"
     loop = [
         "",

@@ -3,7 +3,7 @@
 A sandbox job has a fixed cost (a container start, for the docker backend), so a stage runs all
 the runs of one test size in one job: a shell script calls each program under ``timeout`` with
 its own input and output dirs, records every exit code, and stops at the first run that fails
-(a crash or a timeout says enough). Each run writes its outputs and its input arrays back, and
+(a crash or a timeout says enough). Each run writes its outputs, and any input array it changed, and
 sanitizer builds write their reports to a file of their own (``log_path``), so nothing depends
 on untangling interleaved output.
 """
@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from sandbox import Job, JobResult, JobStatus, Limits, Sandbox
-from tasks.harness import DUMP_INPUTS
+from tasks.harness import CHECK_INPUTS
 from tasks.instance import Instance
 from tasks.model import Role
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
@@ -71,7 +71,7 @@ class RunOutcome:
     outputs: dict[str, np.ndarray] = field(default_factory=dict)
     """Final contents of the output and inout arrays."""
     inputs_after: dict[str, np.ndarray] = field(default_factory=dict)
-    """Contents of the input arrays after the call."""
+    """Contents after the call of the input arrays the kernel changed (an input absent here is unchanged)."""
     report: str = ""
     """The sanitizer's report, for sanitizer builds that found something."""
 
@@ -139,7 +139,7 @@ def _script(runs: list[Run], run_s: float, flavour: Flavour) -> str:
         "run() {",
         f'  mkdir -p "{OUT_DIR}/$1"',
         f'  OMP_NUM_THREADS="$4" {report_env} timeout -k {KILL_GRACE_S} {run_s:g} "./$2" '
-        f'"{IN_DIR}/$3" "{OUT_DIR}/$1" 0 1 {DUMP_INPUTS}',
+        f'"{IN_DIR}/$3" "{OUT_DIR}/$1" 0 1 {CHECK_INPUTS}',
         "  code=$?",
         f'  echo "$code" > "{OUT_DIR}/$1/{EXIT_FILE}"',
         '  return "$code"',

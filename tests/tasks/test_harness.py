@@ -351,9 +351,9 @@ def test_driver_loads_every_parameter_and_stores_only_results() -> None:
     for param in task.signature.params:
         assert f'"{param.name}"' in source
     lines = [line.strip() for line in source.splitlines()]
-    dump_at = lines.index("if (pf_dump_inputs) {")
-    stores = [line for line in lines[:dump_at] if line.startswith("store<")]
+    check_at = lines.index("if (pf_check_inputs) {")
+    stores = [line for line in lines[:check_at] if line.startswith("store<")]
     assert len(stores) == len([p for p in task.signature.params if p.role in (Role.output, Role.inout)])
-    dumps = [line for line in lines[dump_at:] if line.startswith("store<")]
-    assert dumps == ['store<double>(pf_out, "x", pf_arg0, pf_arg0_count);'], "inputs go back only when asked"
+    checked = [line for line in lines[check_at:] if line.startswith("store<")]
+    assert checked == ['store<double>(pf_out, "x", pf_arg0, pf_arg0_count);'], "changed inputs go back when asked"
     assert "reduce_sum(pf_arg0, pf_arg1, pf_arg2);" in source

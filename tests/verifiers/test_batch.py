@@ -36,12 +36,15 @@ def binary(local_sandbox, clang) -> bytes:
     return build.binary
 
 
-def test_runs_give_outputs_and_inputs_after_the_call(local_sandbox, binary: bytes) -> None:
-    instances = {"a": make_instance(TASK, {"n": 7}, 0), "b": make_instance(TASK, {"n": 1009}, 1)}
-    runs = [Run("a1", "kernel", "a", 1), Run("b2", "kernel", "b", 2)]
+def test_runs_give_outputs_and_the_inputs_they_changed(local_sandbox, binary: bytes) -> None:
+    instances = {
+        key: make_instance(TASK, {"n": n}, seed) for key, n, seed in (("a", 7, 0), ("b", 1009, 1), ("c", 0, 0))
+    }
+    runs = [Run("a1", "kernel", "a", 1), Run("b2", "kernel", "b", 2), Run("c1", "kernel", "c", 1)]
     batch = run_batch(local_sandbox, {"kernel": binary}, instances, runs, run_s=10)
-    assert [o.status for o in batch.outcomes] == [RunStatus.ok, RunStatus.ok]
-    for outcome, key in zip(batch.outcomes, ("a", "b"), strict=True):
+    assert [o.status for o in batch.outcomes] == [RunStatus.ok] * 3
+    assert batch.outcomes[2].inputs_after == {}, "an input left alone does not come back"
+    for outcome, key in zip(batch.outcomes, ("a", "b"), strict=False):
         x = instances[key].args["x"]
         expected = np.sum(np.sqrt(np.abs(x)) * np.sin(x))
         assert outcome.outputs["out"][0] == pytest.approx(expected)

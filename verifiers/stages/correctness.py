@@ -16,11 +16,12 @@ import numpy as np
 from sandbox import JobStatus
 from tasks.compare import compare_outputs
 from tasks.instance import POISON_BYTE, Instance, InstanceError, make_instance
-from tasks.model import Role
+from tasks.model import KernelTask, Role
 from tasks.oracle import OracleError, run_oracle
 from verifiers.batch import Batch, Run, RunOutcome, RunStatus, run_batch
 from verifiers.context import StageContext
 from verifiers.feedback import plural, size_label
+from verifiers.instances import visible_instance
 from verifiers.reference_build import reference_build
 from verifiers.toolchain import BINARY, Flavour
 from verifiers.verdict import Stage, StageResult, StageStatus
@@ -37,12 +38,17 @@ class Seed:
 
     value: int
     label: str
+    hidden: bool = False
+
+    def instance(self, task: KernelTask, size: dict[str, int]) -> Instance:
+        """The instance of ``task`` for ``size`` with this seed (visible ones are generated once per process)."""
+        return make_instance(task, size, self.value) if self.hidden else visible_instance(task, size, self.value)
 
 
 def draw_seeds(visible: list[int], hidden: int) -> list[Seed]:
     """The visible seeds, then ``hidden`` fresh ones from the OS's randomness."""
     seeds = [Seed(value, f"seed {value}") for value in visible]
-    return seeds + [Seed(secrets.randbits(63), f"hidden seed #{k}") for k in range(1, hidden + 1)]
+    return seeds + [Seed(secrets.randbits(63), f"hidden seed #{k}", hidden=True) for k in range(1, hidden + 1)]
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class CorrectnessStage:
         self, ctx: StageContext, programs: dict[str, bytes], size: dict[str, int], seeds: list[Seed], lines: list[str]
     ) -> None:
         try:
-            instances = {f"s{i}": make_instance(ctx.task, size, seed.value) for i, seed in enumerate(seeds)}
+            instances = {f"s{i}": seed.instance(ctx.task, size) for i, seed in enumerate(seeds)}
         except InstanceError as exc:
             raise StageFailure(_error("correctness.bad_instance", f"{size_label(size)}: {exc}")) from None
         labels = {f"s{i}": seed.label for i, seed in enumerate(seeds)}

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sandbox import JobStatus
 from tasks.harness import driver_source
-from tasks.instance import Instance, InstanceError, make_instance
+from tasks.instance import Instance, InstanceError
 from verifiers.batch import Run, RunStatus, run_batch
 from verifiers.context import StageContext
 from verifiers.diagnostics import explain_build_failure
 from verifiers.feedback import plural, quote, size_label
+from verifiers.instances import visible_instance
 from verifiers.sanitizer_reports import MemoryReport, buffer_lines, parse_memory
 from verifiers.toolchain import BINARY, Flavour
 from verifiers.verdict import Stage, StageResult, StageStatus
@@ -45,7 +46,7 @@ class MemoryStage:
         seed = ctx.config.seeds[0] if ctx.config.seeds else 0
         threads = max(ctx.config.thread_counts)
         try:
-            instances = {f"m{i}": make_instance(ctx.task, size, seed) for i, size in enumerate(ctx.task.sizes.test)}
+            instances = {f"m{i}": visible_instance(ctx.task, size, seed) for i, size in enumerate(ctx.task.sizes.test)}
         except InstanceError as exc:
             return StageResult(
                 stage=self.stage, status=StageStatus.error, reason="memory.bad_instance", feedback=str(exc)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from sandbox import JobStatus
 from tasks.harness import driver_source
-from tasks.instance import InstanceError, make_instance
+from tasks.instance import InstanceError
 from tasks.model import KernelTask
 from verifiers.batch import Run, RunStatus, run_batch
 from verifiers.context import StageContext
 from verifiers.diagnostics import explain_build_failure
 from verifiers.feedback import plural, quote, size_label
+from verifiers.instances import visible_instance
 from verifiers.sanitizer_reports import RaceReport, buffer_lines, parse_tsan
 from verifiers.sanitizers import RACE_EXIT_CODE
 from verifiers.toolchain import BINARY, Flavour
@@ -49,7 +50,7 @@ class RaceStage:
         seed = ctx.config.seeds[0] if ctx.config.seeds else 0
         sizes = race_sizes(ctx.task)
         try:
-            instances = {f"z{i}": make_instance(ctx.task, size, seed) for i, size in enumerate(sizes)}
+            instances = {f"z{i}": visible_instance(ctx.task, size, seed) for i, size in enumerate(sizes)}
         except InstanceError as exc:
             return StageResult(
                 stage=self.stage, status=StageStatus.error, reason="race.bad_instance", feedback=str(exc)
