@@ -57,7 +57,6 @@ class DeclaredParam:
 class Definition:
     """A definition of a function with the task's name."""
 
-    node: Node
     line: int
     scope: str | None
     """What encloses it when not at global scope (``a namespace``, ``a template``...)."""
@@ -110,7 +109,6 @@ def _definition(node: Node) -> Definition:
             params.append(_param(child))
     return_type = node.child_by_field_name("type")
     return Definition(
-        node=node,
         line=line_of(node),
         scope=_enclosing_scope(node),
         return_type=text(return_type) if return_type is not None else "",

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-from sandbox import JobStatus
-from tasks.harness import driver_source
-from tasks.instance import Instance, InstanceError
-from verifiers.batch import Run, RunStatus, run_batch
+from tasks.instance import Instance
+from verifiers.batch import RunStatus
 from verifiers.context import StageContext
-from verifiers.diagnostics import explain_build_failure
-from verifiers.feedback import plural, quote, size_label
-from verifiers.instances import visible_instance
-from verifiers.sanitizer_reports import MemoryReport, buffer_lines, parse_memory
-from verifiers.toolchain import BINARY, Flavour
+from verifiers.feedback import plural, quote
+from verifiers.sanitized_runs import run_sanitized
+from verifiers.sanitizer_reports import MemoryReport, parse_memory
+from verifiers.toolchain import Flavour
 from verifiers.verdict import Stage, StageResult, StageStatus
 
 HINTS: dict[str, str] = {
@@ -38,59 +35,28 @@ class MemoryStage:
     stage = Stage.memory
 
     def __call__(self, ctx: StageContext) -> StageResult:
-        log = ctx.log_path("memory.log")
-        build = ctx.build(Flavour.asan)
-        if build.binary is None:
-            log.write_text(build.log)
-            return explain_build_failure(build, ctx.task.signature).result(self.stage, "memory.build", str(log))
-        seed = ctx.config.seeds[0] if ctx.config.seeds else 0
         threads = max(ctx.config.thread_counts)
-        try:
-            instances = {f"m{i}": visible_instance(ctx.task, size, seed) for i, size in enumerate(ctx.task.sizes.test)}
-        except InstanceError as exc:
-            return StageResult(
-                stage=self.stage, status=StageStatus.error, reason="memory.bad_instance", feedback=str(exc)
-            )
-        runs = [Run(key, BINARY, key, threads) for key in instances]
-        batch = run_batch(ctx.sandbox, {BINARY: build.binary}, instances, runs, run_s=ctx.run_s, flavour=Flavour.asan)
-        log.write_text(
-            f"job {batch.job.status.value} {batch.job.message}\n"
-            + "\n".join(
-                f"== {o.run.key} ({size_label(instances[o.run.key].size)}): {o.describe()}\n{o.report}"
-                for o in batch.outcomes
-            )
-            + f"\n== stderr\n{batch.job.stderr}\n"
-        )
-        if batch.job.status is JobStatus.sandbox_error:
-            return StageResult(
-                stage=self.stage,
-                status=StageStatus.error,
-                reason="memory.sandbox",
-                feedback=batch.job.message,
-                logs=str(log),
-            )
-        buffers = buffer_lines(driver_source(ctx.task.signature))
-        for outcome in batch.outcomes:
-            instance = instances[outcome.run.key]
-            where = f"{size_label(instance.size)} with {plural(threads, 'thread')}"
-            report = (
-                parse_memory(outcome.report or batch.job.stderr, buffers)
-                if outcome.status is not RunStatus.ok
-                else None
-            )
+        runs = run_sanitized(ctx, self.stage, Flavour.asan, list(ctx.task.sizes.test), threads)
+        if isinstance(runs, StageResult):
+            return runs
+        for outcome in runs.batch.outcomes:
+            if outcome.status is RunStatus.ok:
+                continue
+            where = runs.where(outcome)
+            report = parse_memory(outcome.report or runs.batch.job.stderr, runs.buffers)
             if report:
-                return self._report(ctx, report, instance, where, str(log))
+                return self._report(ctx, report, runs.instances[outcome.run.instance], where, runs.log)
             if outcome.status is RunStatus.timeout:
                 return _fail(
                     "memory.timeout",
                     f"Under AddressSanitizer, the run on {where} did not finish within {ctx.run_s:g} s.",
-                    str(log),
+                    runs.log,
                 )
             if outcome.status in (RunStatus.crashed, RunStatus.exited):
                 return _fail(
-                    "memory.crash", f"Under AddressSanitizer, the run on {where} {outcome.describe()}.", str(log)
+                    "memory.crash", f"Under AddressSanitizer, the run on {where} {outcome.describe()}.", runs.log
                 )
-        return StageResult(stage=self.stage, status=StageStatus.passed, logs=str(log))
+        return StageResult(stage=self.stage, status=StageStatus.passed, logs=runs.log)
 
     def _report(
         self, ctx: StageContext, report: MemoryReport, instance: Instance, where: str, logs: str

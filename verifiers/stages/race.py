@@ -3,18 +3,14 @@ threads on small but non-degenerate test sizes; every race is reported with the 
 
 from __future__ import annotations
 
-from sandbox import JobStatus
-from tasks.harness import driver_source
-from tasks.instance import InstanceError
 from tasks.model import KernelTask
-from verifiers.batch import Run, RunStatus, run_batch
+from verifiers.batch import RunStatus
 from verifiers.context import StageContext
-from verifiers.diagnostics import explain_build_failure
-from verifiers.feedback import plural, quote, size_label
-from verifiers.instances import visible_instance
-from verifiers.sanitizer_reports import RaceReport, buffer_lines, parse_tsan
+from verifiers.feedback import quote
+from verifiers.sanitized_runs import run_sanitized
+from verifiers.sanitizer_reports import RaceReport, parse_tsan
 from verifiers.sanitizers import RACE_EXIT_CODE
-from verifiers.toolchain import BINARY, Flavour
+from verifiers.toolchain import Flavour
 from verifiers.verdict import Stage, StageResult, StageStatus
 
 MIN_EXTENT = 16
@@ -42,56 +38,27 @@ class RaceStage:
     stage = Stage.race
 
     def __call__(self, ctx: StageContext) -> StageResult:
-        log = ctx.log_path("race.log")
-        build = ctx.build(Flavour.tsan)
-        if build.binary is None:
-            log.write_text(build.log)
-            return explain_build_failure(build, ctx.task.signature).result(self.stage, "race.build", str(log))
-        seed = ctx.config.seeds[0] if ctx.config.seeds else 0
         sizes = race_sizes(ctx.task)
-        try:
-            instances = {f"z{i}": visible_instance(ctx.task, size, seed) for i, size in enumerate(sizes)}
-        except InstanceError as exc:
-            return StageResult(
-                stage=self.stage, status=StageStatus.error, reason="race.bad_instance", feedback=str(exc)
-            )
-        threads = ctx.config.race_threads
-        runs = [Run(key, BINARY, key, threads) for key in instances]
-        batch = run_batch(ctx.sandbox, {BINARY: build.binary}, instances, runs, run_s=ctx.run_s, flavour=Flavour.tsan)
-        log.write_text(
-            f"job {batch.job.status.value} {batch.job.message}\n"
-            + "\n".join(
-                f"== {o.run.key} ({size_label(instances[o.run.key].size)}): {o.describe()}\n{o.report}"
-                for o in batch.outcomes
-            )
-            + f"\n== stderr\n{batch.job.stderr}\n"
-        )
-        if batch.job.status is JobStatus.sandbox_error:
-            return StageResult(
-                stage=self.stage,
-                status=StageStatus.error,
-                reason="race.sandbox",
-                feedback=batch.job.message,
-                logs=str(log),
-            )
-        buffers = buffer_lines(driver_source(ctx.task.signature))
-        for outcome in batch.outcomes:
-            where = f"{size_label(instances[outcome.run.key].size)} with {plural(threads, 'thread')}"
-            reports = parse_tsan(outcome.report, buffers)
+        runs = run_sanitized(ctx, self.stage, Flavour.tsan, sizes, ctx.config.race_threads)
+        if isinstance(runs, StageResult):
+            return runs
+        for outcome in runs.batch.outcomes:
+            where = runs.where(outcome)
+            reports = parse_tsan(outcome.report, runs.buffers)
             if reports:
-                return self._races(ctx, reports, where, str(log))
+                return self._races(ctx, reports, where, runs.log)
             if outcome.status is RunStatus.timeout:
                 return _fail(
                     "race.timeout",
                     f"Under ThreadSanitizer, the run on {where} did not finish within {ctx.run_s:g} s "
                     "(a deadlock, or an infinite loop).",
-                    str(log),
+                    runs.log,
                 )
             if outcome.status is RunStatus.exited and outcome.exit_code == RACE_EXIT_CODE:
-                return _fail("race.unreadable_report", f"ThreadSanitizer reported problems on {where}.", str(log))
+                return _fail("race.unreadable_report", f"ThreadSanitizer reported problems on {where}.", runs.log)
             if outcome.status in (RunStatus.crashed, RunStatus.exited):
-                return _fail("race.crash", f"Under ThreadSanitizer, the run on {where} {outcome.describe()}.", str(log))
-        return StageResult(stage=self.stage, status=StageStatus.passed, logs=str(log), details={"sizes": sizes})
+                return _fail("race.crash", f"Under ThreadSanitizer, the run on {where} {outcome.describe()}.", runs.log)
+        return StageResult(stage=self.stage, status=StageStatus.passed, logs=runs.log, details={"sizes": sizes})
 
     def _races(self, ctx: StageContext, reports: list[RaceReport], where: str, logs: str) -> StageResult:
         source = ctx.candidate.source
