@@ -20,7 +20,7 @@ from docker.models.containers import Container
 from docker.types import DeviceRequest, DriverConfig, Mount, Ulimit
 
 from sandbox.archive import unpack_files
-from sandbox.container_script import WORK_ROOT
+from sandbox.container_script import SETUP_FAILED, SETUP_MESSAGE, WORK_ROOT
 from sandbox.job import Job, Limits, check_relative_path
 from sandbox.output import CappedBuffer
 from sandbox.ownership import sandbox_labels
@@ -120,6 +120,11 @@ class ExecOutcome:
     started_at: float
     """Epoch time the exec started (for the daemon's event log)."""
 
+    @property
+    def setup_failed(self) -> bool:
+        """The job script could not prepare the job, which did not run."""
+        return self.exit_code == SETUP_FAILED and SETUP_MESSAGE in self.stderr.text()
+
 
 class Box:
     """A started sandbox container, running one job at a time."""
@@ -199,7 +204,7 @@ class Box:
             if attempt:
                 time.sleep(0.05)
             try:
-                processes = self.client.api.top(self.container.id, ps_args="-o pid,uid,stat")["Processes"]
+                processes = self.client.api.top(self.container.id, ps_args="-o pid,uid,stat")["Processes"] or []
             except docker.errors.APIError:
                 return True
             if all(uid == "0" or stat.startswith("Z") for _, uid, stat in processes):

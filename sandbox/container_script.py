@@ -1,9 +1,11 @@
 """The shell script that runs one job inside a sandbox container, as the job's unprivileged user.
 
 The job's files arrive (by ``put_archive``) in a staging dir below the work root, a tmpfs that is the
-only sizeable writable place of the container. Before the job, the script wipes everything else an
-earlier job left there and in shared memory, message queues and System V IPC, then moves the staged
-files up: the job runs in the work root itself, so ``..`` is the read-only root file system. The job
+only sizeable writable place of the container. Before the job, the script checks that no process of
+an earlier job survived (one that did could have touched the staged files: the job fails its setup
+and the backend moves it to a fresh container), wipes everything else an earlier job left in the work
+root, shared memory, message queues and System V IPC, then moves the staged files up: the job runs in
+the work root itself, so ``..`` is the read-only root file system. The job
 runs under ``timeout -k 1`` (its wall time, then SIGKILL a second later) with its CPU-time rlimit.
 After it, ``kill -9 -1`` kills every process of the job user still alive (background ones, ones that
 left the process group), so that the exec's output stream ends when the job does. The container's
@@ -25,8 +27,18 @@ SETUP_MESSAGE = "paraforge-sandbox: setup failed:"
 
 _SCRIPT = f"""
 fail() {{ echo "{SETUP_MESSAGE} $*" >&2; exit {SETUP_FAILED}; }}
-stage={WORK_ROOT}/$1 cpu=$2 wall=$3
+stage={WORK_ROOT}/$1 cpu=$2 wall=$3 survivor=
 shift 3
+for s in /proc/[0-9]*/status; do
+  [ "$s" = "/proc/$$/status" ] && continue
+  {{ while read -r key value rest; do
+      case $key in
+        State:) [ "$value" = Z ] && break ;;
+        Uid:) [ "$value" = 0 ] || survivor=$s; break ;;
+      esac
+    done < "$s"; }} 2>/dev/null
+done
+[ -z "$survivor" ] || fail "an earlier job left a process behind ($survivor)"
 chmod 700 {WORK_ROOT} || fail "cannot open the work dir"
 for p in {WORK_ROOT}/* {WORK_ROOT}/.[!.]* {WORK_ROOT}/..?* /dev/shm/* /dev/shm/.[!.]* /dev/mqueue/*; do
   [ "$p" = "$stage" ] && continue

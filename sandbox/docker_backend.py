@@ -18,7 +18,7 @@ import docker
 from sandbox.archive import pack_job
 from sandbox.constants import DEFAULT_IMAGE
 from sandbox.container import JOB_UID, Box, ContainerSpec, ExecOutcome
-from sandbox.container_script import SETUP_FAILED, SETUP_MESSAGE, WORK_ROOT, job_command
+from sandbox.container_script import WORK_ROOT, job_command
 from sandbox.docker_client import connect, sweep_orphans
 from sandbox.exit_status import SIGNALLED, death_signal, signal_name
 from sandbox.job import Job, JobError, JobResult, JobStatus, Limits, check_relative_path
@@ -71,6 +71,10 @@ class DockerSandbox:
         except docker.errors.DockerException as exc:
             return _error(_explain(spec, exc))
 
+    def container_names(self) -> frozenset[str]:
+        """Names of the containers this sandbox holds now (idle in the pool or running a job)."""
+        return self._pool.names()
+
     def close(self) -> None:
         """Remove every container this sandbox started."""
         self._pool.close()
@@ -89,10 +93,11 @@ class DockerSandbox:
                     raise _StaleContainer from exc
                 raise
             outcome = box.finish_exec(exec_id, stream, started_at, job.limits)
+            if outcome.setup_failed and box.reused:
+                raise _StaleContainer(outcome.stderr.text())
             result = _result(box, outcome, job.limits)
-            set_up = result.status is not JobStatus.sandbox_error
-            reusable = set_up and not outcome.host_killed and self._pool.keeps and not box.has_leftovers()
-            if set_up and job.collect:
+            reusable = self._pool.keeps and not outcome.setup_failed and _left_nothing(box, outcome)
+            if result.status is not JobStatus.sandbox_error and job.collect:
                 max_bytes = 2 * job.limits.file_size_mb * 2**20 + 2**20
                 try:
                     result.files = box.collect(job.collect, max_bytes)
@@ -101,6 +106,19 @@ class DockerSandbox:
             return result
         finally:
             self._pool.release(box, reusable)
+
+
+def _left_nothing(box: Box, outcome: ExecOutcome) -> bool:
+    """Whether no process of the job outlived it.
+
+    A job script that exited by itself ran its final ``kill -9 -1``; one that died by a signal (which
+    the job may have sent it) did not, so the container's processes are listed. A leftover that
+    escapes both (by tampering with the script) is caught by the next job's script, which finds it
+    and makes the job move to a fresh container.
+    """
+    if outcome.exit_code is None:
+        return False
+    return outcome.exit_code <= SIGNALLED or not box.has_leftovers()
 
 
 def _env(job: Job) -> dict[str, str]:
@@ -121,7 +139,7 @@ def _result(box: Box, outcome: ExecOutcome, limits: Limits) -> JobResult:
         status, message = JobStatus.timeout, "CPU time limit reached"
     elif died_by == signal.SIGKILL and box.oom_killed_since(outcome.started_at):
         status, message = JobStatus.oom, f"memory limit of {limits.memory_mb} MB reached; the job was killed"
-    elif code == SETUP_FAILED and SETUP_MESSAGE in outcome.stderr.text():
+    elif outcome.setup_failed:
         status, message = JobStatus.sandbox_error, outcome.stderr.text().strip()
     elif died_by is not None:
         status, message = JobStatus.killed, f"killed by signal {signal_name(died_by)}"

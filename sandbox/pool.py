@@ -35,6 +35,11 @@ class WarmPool:
         """Whether containers are reused at all."""
         return self._keep > 0
 
+    def names(self) -> frozenset[str]:
+        """Names of the containers the pool started and has not removed, idle or busy."""
+        with self._lock:
+            return frozenset(self._live)
+
     def acquire(self, spec: ContainerSpec, *, fresh: bool = False) -> Box:
         """An idle container of ``spec`` (unless ``fresh``), else a newly started one."""
         with self._lock:

@@ -283,6 +283,24 @@ def test_a_job_that_kills_its_supervisor_still_loses_its_background_process(sand
     assert after.succeeded and after.stdout == "next\n", after
 
 
+@pytest.mark.slow
+def test_a_job_that_kills_its_supervisor_and_lingers_is_still_stopped(sandbox: Sandbox) -> None:
+    require(sandbox, Guarantee.wall_time)
+    token = marker()
+    parents = "up=$(cut -d' ' -f4 /proc/$PPID/stat); [ $up -gt 1 ] && kill -9 $up; kill -9 $PPID"
+    result = sandbox.run(Job(command=["sh", "-c", f"{parents}; exec sleep {token}"], limits=Limits(wall_s=1)))
+    assert result.status in (JobStatus.timeout, JobStatus.killed), result
+    assert result.wall_s < 10
+    assert_gone(token)
+
+
+def test_collected_symlinks_are_skipped(sandbox: Sandbox) -> None:
+    script = "mkdir out && echo ok > out/real && ln -s /etc/passwd out/link && ln -s /etc/passwd top"
+    result = sandbox.run(Job(command=["sh", "-c", script], collect=["out", "top", "absent"], limits=QUICK))
+    assert result.succeeded, result
+    assert result.files == {"out/real": b"ok\n"}
+
+
 @pytest.mark.gpu
 def test_a_gpu_job_sees_the_gpu(sandbox: Sandbox) -> None:
     if not Path("/dev/nvidiactl").exists():
