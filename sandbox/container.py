@@ -239,5 +239,5 @@ def _pump(stream: Iterator[tuple[bytes | None, bytes | None]], out: CappedBuffer
                 out.write(stdout)
             if stderr:
                 err.write(stderr)
-    except (OSError, docker.errors.DockerException):
+    except (OSError, ValueError, docker.errors.DockerException):
         pass  # the container was killed under the stream

@@ -10,6 +10,7 @@ with jobs of equal limits. A warm container is reused only if no process of the 
 
 from __future__ import annotations
 
+import os
 import signal
 import uuid
 
@@ -38,18 +39,22 @@ class DockerSandbox:
     name = "docker"
     unenforced: frozenset[str] = frozenset()
 
-    def __init__(self, client: docker.DockerClient | None = None, *, image: str = DEFAULT_IMAGE, warm: int = 4) -> None:
+    def __init__(
+        self, client: docker.DockerClient | None = None, *, image: str = DEFAULT_IMAGE, warm: int | None = None
+    ) -> None:
         """Connect (unless given a client), sweep containers left by crashed runs, and start an empty pool.
 
         Args:
             client: a Docker client; default: one from the environment, checked to hold ``image``.
             image: the image of jobs that name none.
-            warm: idle containers kept per set of limits; 0 starts a cold container for every job.
+            warm: idle containers kept per set of limits (default: one per CPU, as many as a worker pool
+                runs at once); 0 starts a cold container for every job. An idle container holds the files of
+                its last job until its next job wipes them.
         """
         self._client = client or connect(image)
         self._image = image
         sweep_orphans(self._client)
-        self._pool = WarmPool(self._client, keep=warm)
+        self._pool = WarmPool(self._client, keep=(os.cpu_count() or 1) if warm is None else warm)
 
     def run(self, job: Job) -> JobResult:
         """Run ``job`` in a container; failures of the job itself come back as statuses, never raised."""

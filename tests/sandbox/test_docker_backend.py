@@ -11,14 +11,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import docker
 import pytest
 
-from sandbox import Job, JobStatus, Limits
-from sandbox.constants import DEFAULT_IMAGE
-from sandbox.docker_backend import DockerSandbox
-from sandbox.docker_client import remove_container
-from sandbox.ownership import OWNER_LABEL, ROLE, ROLE_LABEL, owner_id
+docker = pytest.importorskip("docker", reason="the Docker SDK for Python is not installed")
+
+from sandbox import Job, JobStatus, Limits  # noqa: E402
+from sandbox.constants import DEFAULT_IMAGE  # noqa: E402
+from sandbox.docker_backend import DockerSandbox  # noqa: E402
+from sandbox.docker_client import remove_container  # noqa: E402
+from sandbox.ownership import OWNER_LABEL, ROLE, ROLE_LABEL, owner_id  # noqa: E402
 
 pytestmark = pytest.mark.docker
 
@@ -145,7 +146,7 @@ def test_ctrl_c_leaves_no_container_behind(docker_client, warm: int) -> None:
         import sys
         sys.path.insert(0, {str(REPO)!r})
         from sandbox import Job, Limits
-        from sandbox.docker_backend import DockerSandbox
+        from sandbox.docker_backend import DockerSandbox  # noqa: E402
         sandbox = DockerSandbox(warm={warm})
         sandbox.run(Job(command=["true"]))
         sandbox.run(Job(command=["sleep", "60"], limits=Limits(wall_s=120)))
