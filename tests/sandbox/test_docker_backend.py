@@ -169,6 +169,24 @@ def test_ctrl_c_leaves_no_container_behind(docker_client, warm: int) -> None:
     assert containers_of(docker_client, prefix) == []
 
 
+def test_exiting_without_close_leaves_no_container(docker_client) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from sandbox import Job
+        from sandbox.docker_backend import DockerSandbox
+        sandbox = DockerSandbox()
+        assert sandbox.run(Job(command=["true"])).succeeded
+        assert sandbox.container_names()
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 0, stderr.decode()
+    assert containers_of(docker_client, f"{owner_id().split(':')[0]}:{child.pid}:") == []
+
+
 def _job_running(client, owner_prefix: str) -> bool:
     for container in containers_of(client, owner_prefix):
         try:
