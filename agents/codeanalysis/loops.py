@@ -19,7 +19,13 @@ from agents.codeanalysis.syntax import identifiers, text, walk
 _LOOPS = ("for_statement", "while_statement", "do_statement")
 _REDUCTION_OPS = {"+=": "+", "-=": "+", "*=": "*", "|=": "|", "&=": "&", "^=": "^"}
 _MINMAX = {"max": "max", "fmax": "max", "fmaxf": "max", "min": "min", "fmin": "min", "fminf": "min"}
-_IMPURE_CALLS = frozenset({"rand", "srand", "printf", "puts", "malloc", "free", "realloc", "exit", "abort"})
+_READ_ONLY_METHODS = frozenset({"data", "size", "begin", "end", "cbegin", "cend", "empty", "front", "back"})
+_PURE_FUNCTIONS = frozenset(
+    """
+    abs fabs sqrt cbrt exp exp2 expm1 log log2 log10 log1p pow sin cos tan asin acos atan atan2 sinh cosh tanh
+    erf erfc floor ceil round trunc fma fmin fmax min max hypot isnan isinf lower_bound upper_bound
+    """.split()
+)
 
 
 class NotParallel(Exception):
@@ -39,6 +45,8 @@ class LoopPlan:
     """Statements updating an array element through an indirect index: made ``omp atomic``."""
     collapse: int = 1
     """How many perfectly nested loops may be collapsed into one iteration space."""
+    condition: tuple[Node, str] | None = None
+    """The loop condition and its canonical rewrite, when OpenMP needs one (``i + 1 < n`` -> ``i < n - (1)``)."""
 
 
 def loop_variable(loop: Node) -> str:
@@ -63,7 +71,8 @@ def loop_variable(loop: Node) -> str:
         "!=",
     ):
         raise NotParallel("loop condition is not a comparison")
-    if var not in {text(condition.child_by_field_name("left")), text(condition.child_by_field_name("right"))}:
+    sides = {text(condition.child_by_field_name("left")), text(condition.child_by_field_name("right"))}
+    if var not in sides and canonical_condition(condition, var) is None:
         raise NotParallel("loop condition does not compare the loop variable")
     if update.type == "update_expression":
         ok = text(update.child_by_field_name("argument")) == var
@@ -77,6 +86,20 @@ def loop_variable(loop: Node) -> str:
     if not ok:
         raise NotParallel("loop update is not an increment of the loop variable")
     return var
+
+
+def canonical_condition(condition: Node, var: str) -> str | None:
+    """``i < rows - (1)`` for ``i + 1 < rows``: the OpenMP canonical form of an offset comparison, else None."""
+    left = condition.child_by_field_name("left")
+    if left.type != "binary_expression" or text(left.child_by_field_name("left")) != var:
+        return None
+    operator = text(left.child_by_field_name("operator"))
+    offset = left.child_by_field_name("right")
+    if operator not in ("+", "-") or var in identifiers(offset):
+        return None
+    inverse = "-" if operator == "+" else "+"
+    relation = text(condition.child_by_field_name("operator"))
+    return f"{var} {relation} {text(condition.child_by_field_name('right'))} {inverse} ({text(offset)})"
 
 
 def _declared_names(body: Node) -> set[str]:
@@ -120,6 +143,9 @@ def _reduction_of(var: str, write: Node, op: str) -> str | None:
     if op != "=":
         return None
     right = write.child_by_field_name("right")
+    guarded = _guard_reduction(var, write, right)
+    if guarded is not None:
+        return guarded
     if right.type == "binary_expression":
         operator = text(right.child_by_field_name("operator"))
         left_operand, right_operand = right.child_by_field_name("left"), right.child_by_field_name("right")
@@ -130,6 +156,33 @@ def _reduction_of(var: str, write: Node, op: str) -> str | None:
         args = right.child_by_field_name("arguments").named_children
         if name in _MINMAX and len(args) == 2 and text(args[0]) == var and var not in identifiers(args[1]):
             return _MINMAX[name]
+    return None
+
+
+def _guard_reduction(var: str, write: Node, value: Node) -> str | None:
+    """``min``/``max`` for ``if (value < var) var = value;`` and its mirrored forms."""
+    statement = write.parent
+    if statement is None or statement.type != "expression_statement":
+        return None
+    branch = statement.parent
+    if branch is not None and branch.type == "compound_statement" and len(branch.named_children) == 1:
+        branch = branch.parent
+    if branch is None or branch.type != "if_statement" or branch.child_by_field_name("alternative") is not None:
+        return None
+    condition = branch.child_by_field_name("condition")
+    while condition is not None and condition.type in ("condition_clause", "parenthesized_expression"):
+        condition = condition.child_by_field_name("value") or condition.named_children[0]
+    if condition is None or condition.type != "binary_expression":
+        return None
+    left, right = text(condition.child_by_field_name("left")), text(condition.child_by_field_name("right"))
+    operator = text(condition.child_by_field_name("operator"))
+    smaller = {"<": (left, right), "<=": (left, right), ">": (right, left), ">=": (right, left)}.get(operator)
+    if smaller is None or var in identifiers(value):
+        return None
+    if smaller == (text(value), var):
+        return "min"
+    if smaller == (var, text(value)):
+        return "max"
     return None
 
 
@@ -146,16 +199,49 @@ def _check_control_flow(body: Node) -> None:
 
 
 def _check_calls(body: Node, local: set[str]) -> None:
+    """Refuse calls that may change shared state: methods of shared objects, unknown functions given shared names."""
     for node in walk(body):
         if node.type != "call_expression":
             continue
         function = node.child_by_field_name("function")
         if function.type == "field_expression":
             owner = _base_name(function.child_by_field_name("argument"))
-            if owner is not None and owner not in local:
-                raise NotParallel(f"loop body calls a method on shared object '{owner}'")
-        elif text(function).removeprefix("std::") in _IMPURE_CALLS:
-            raise NotParallel(f"loop body calls {text(function)}")
+            method = text(function.child_by_field_name("field"))
+            if owner is not None and owner not in local and method not in _READ_ONLY_METHODS:
+                raise NotParallel(f"loop body calls {method}() on shared object '{owner}'")
+            continue
+        name = text(function).removeprefix("std::")
+        if name in _PURE_FUNCTIONS or function.type == "primitive_type":  # math, or a cast like double(k)
+            continue
+        arguments = node.child_by_field_name("arguments").named_children
+        shared = [text(a) for a in arguments if a.type == "identifier" and text(a) not in local]
+        if shared:
+            raise NotParallel(f"loop body passes shared '{shared[0]}' to {text(function)}(), which may modify it")
+
+
+def _check_local_pointers(body: Node, var: str) -> None:
+    """A writable pointer declared in the body must point somewhere that depends on the loop variable."""
+    dependent = {var}
+    for node in walk(body):
+        if node.type != "init_declarator":
+            continue
+        declarator = node.child_by_field_name("declarator")
+        value = node.child_by_field_name("value")
+        if declarator is None or value is None:
+            continue
+        if identifiers(value) & dependent:
+            name = (
+                declarator.child_by_field_name("declarator") if declarator.type == "pointer_declarator" else declarator
+            )
+            dependent.add(text(name))
+        elif declarator.type == "pointer_declarator" and not _is_const_pointee(node.parent):
+            raise NotParallel(f"pointer '{text(declarator)}' gives every iteration the same place to write")
+
+
+def _is_const_pointee(declaration: Node | None) -> bool:
+    return declaration is not None and any(
+        child.type == "type_qualifier" and text(child) == "const" for child in declaration.children
+    )
 
 
 def analyze_loop(loop: Node, after_loop: str) -> LoopPlan:
@@ -168,7 +254,8 @@ def analyze_loop(loop: Node, after_loop: str) -> LoopPlan:
     body = loop.child_by_field_name("body")
     _check_control_flow(body)
     local = _declared_names(body)
-    _check_calls(body, local)
+    _check_calls(body, local | {var})
+    _check_local_pointers(body, var)
     plan = LoopPlan(loop=loop, var=var)
     writes: dict[str, list[tuple[Node, Node, str]]] = {}
     for node in walk(body):
@@ -191,15 +278,17 @@ def analyze_loop(loop: Node, after_loop: str) -> LoopPlan:
         else:
             raise NotParallel(f"'{name}' is written both as a scalar and as an array")
     plan.collapse = _collapsible_depth(loop, var)
+    condition = loop.child_by_field_name("condition")
+    rewrite = canonical_condition(condition, var)
+    if rewrite is not None:
+        plan.condition = (condition, rewrite)
     return plan
 
 
 def _plan_scalar(plan: LoopPlan, name: str, sites: list[tuple[Node, Node, str]], body: Node, after: str) -> None:
     ops = {_reduction_of(name, write, op) for write, _, op in sites}
     uses = [n for n in walk(body) if n.type == "identifier" and text(n) == name]
-    folded_reads = sum(
-        1 for write, _, op in sites if op == "=" and name in identifiers(write.child_by_field_name("right"))
-    )
+    folded_reads = sum(_folded_reads(name, write, op) for write, _, op in sites)
     if len(ops) == 1 and None not in ops and len(uses) == len(sites) + folded_reads:
         plan.reductions[name] = ops.pop()
         return
@@ -211,6 +300,16 @@ def _plan_scalar(plan: LoopPlan, name: str, sites: list[tuple[Node, Node, str]],
         plan.privates.append(name)
         return
     raise NotParallel(f"scalar '{name}' carries a value from one iteration to the next")
+
+
+def _folded_reads(name: str, write: Node, op: str) -> int:
+    """Reads of ``name`` that belong to a reduction's own update (``s = s + x``, ``if (x < m) m = x``)."""
+    if op != "=":
+        return 0
+    right = write.child_by_field_name("right")
+    if _guard_reduction(name, write, right) is not None:
+        return 1
+    return sum(1 for node in walk(right) if node.type == "identifier" and text(node) == name)
 
 
 def _plan_array(plan: LoopPlan, name: str, sites: list[tuple[Node, Node, str]], body: Node) -> None:

@@ -41,17 +41,25 @@ def loop_pragma(plan: LoopPlan, style: PragmaStyle) -> str:
 
 
 def apply_plans(source: str, plans: list[LoopPlan], style: PragmaStyle) -> str:
-    """``source`` with a pragma before every planned loop and ``omp atomic`` before indirect updates."""
+    """``source`` with a pragma before every planned loop, ``omp atomic`` before indirect updates, and
+    loop conditions put in the canonical form OpenMP requires."""
     data = source.encode()
-    insertions: list[tuple[int, str]] = []
+    edits: list[tuple[int, int, bytes]] = []
     for plan in plans:
-        insertions.append((plan.loop.start_byte, loop_pragma(plan, style)))
-        insertions += [(statement.start_byte, "#pragma omp atomic") for statement in plan.atomics]
-    for offset, pragma in sorted(insertions, reverse=True):
-        line_start = data.rfind(b"\n", 0, offset) + 1
-        indent = data[line_start:offset]
-        if indent.strip():  # the statement shares its line with other code: break the line
-            data = data[:offset] + b"\n" + pragma.encode() + b"\n" + data[offset:]
-        else:
-            data = data[:line_start] + indent + pragma.encode() + b"\n" + data[line_start:]
+        edits.append(_pragma_edit(data, plan.loop.start_byte, loop_pragma(plan, style)))
+        edits += [_pragma_edit(data, statement.start_byte, "#pragma omp atomic") for statement in plan.atomics]
+        if plan.condition is not None:
+            condition, rewrite = plan.condition
+            edits.append((condition.start_byte, condition.end_byte, rewrite.encode()))
+    for start, end, replacement in sorted(edits, key=lambda edit: edit[0], reverse=True):
+        data = data[:start] + replacement + data[end:]
     return data.decode()
+
+
+def _pragma_edit(data: bytes, offset: int, pragma: str) -> tuple[int, int, bytes]:
+    """An insertion of ``pragma`` on its own line before the statement starting at ``offset``."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    indent = data[line_start:offset]
+    if indent.strip():  # the statement shares its line with other code: break the line
+        return offset, offset, b"\n" + pragma.encode() + b"\n"
+    return line_start, line_start, indent + pragma.encode() + b"\n"

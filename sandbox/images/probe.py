@@ -79,7 +79,7 @@ def toolchain_images(client: DockerClient) -> list[ImageInfo]:
     found = {image.id: image for image in client.images.list(filters={"label": TOOLCHAIN_LABEL})}
     default = find_image(client)
     infos = [_info(image) for image in found.values()]
-    if default is not None and default.id not in found:
+    if default is not None and default.id not in {info.id for info in infos}:
         infos.append(default)
     return sorted(infos, key=lambda info: info.tags)
 

@@ -11,14 +11,14 @@ import json
 from functools import cache
 from pathlib import Path
 
+from sandbox.constants import DEFAULT_IMAGE as DEFAULT_IMAGE  # one tag for the backends and the image tooling
+
 IMAGES_DIR = Path(__file__).resolve().parent
 """The build context: Dockerfile, packages.txt, setup.sh."""
 PACKAGES_FILE = IMAGES_DIR / "packages.txt"
 SETUP_SCRIPT = IMAGES_DIR / "setup.sh"
 DOCKERFILE = IMAGES_DIR / "Dockerfile"
 
-DEFAULT_IMAGE = "paraforge-toolchain:bookworm"
-"""Tag of the CPU toolchain image that the docker backend runs jobs in."""
 SUITE = "bookworm"
 """The Debian release the image is built from."""
 DEFAULT_MIRROR = "http://deb.debian.org/debian"

@@ -63,3 +63,29 @@ def test_perfect_nest_with_independent_bounds_may_collapse():
     assert "collapse(2)" in apply_plans(source, plans, PragmaStyle(collapse=True))
     _, triangular = plans_for("for (long i = 0; i < n; ++i)\n  for (long j = 0; j < i; ++j) y[i * n + j] = x[j];")
     assert triangular[0].collapse == 1
+
+
+def test_guarded_update_is_a_min_reduction():
+    _, plans = plans_for(
+        "double best = 1e300;\n"
+        "for (long i = 0; i < n; ++i) {\n  const double d = x[i] * x[i];\n  if (d < best) best = d;\n}"
+    )
+    assert plans[0].reductions == {"best": "min"}
+
+
+def test_offset_condition_is_rewritten_to_canonical_form():
+    source, plans = plans_for("for (long i = 1; i + 1 < n; ++i) y[i] = x[i - 1] + x[i + 1];")
+    rewritten = apply_plans(source, plans, PragmaStyle())
+    assert "for (long i = 1; i < n - (1); ++i)" in rewritten
+
+
+def test_row_pointers_follow_the_loop_variable():
+    _, plans = plans_for(
+        "for (long t = 0; t < 10; ++t) {\n"
+        "  for (long i = 0; i < n; ++i) { double* row = y + i * n; for (long j = 0; j < n; ++j) row[j] = x[j]; }\n"
+        "  std::swap(x, y);\n"
+        "}"
+    )
+    assert [p.var for p in plans] == ["i"]  # the time loop swaps shared buffers; the row loop is independent
+    _, shared = plans_for("for (long i = 0; i < n; ++i) { double* p = y; p[0] += x[i]; }")
+    assert shared == []
