@@ -84,3 +84,24 @@ def test_the_race_stage_finds_a_race_correctness_may_miss(local_sandbox, clang, 
 
 def test_race_sizes_skip_degenerate_ones() -> None:
     assert race_sizes(TASK) == [{"n": 1009}, {"n": 100000}]
+
+
+def test_without_an_oracle_the_reference_build_gives_the_expected_outputs(local_sandbox, clang, tmp_path: Path) -> None:
+    task = TASK.model_copy(
+        update={"name": "reduce-sum-no-oracle", "reference": TASK.reference.model_copy(update={"numpy": None})}
+    )
+    good = (CANDIDATES / "good_reduction.cpp").read_text()
+    bad = (CANDIDATES / "wrong_odd_n.cpp").read_text()
+    stages = [CompileStage(), CorrectnessStage()]
+    config = VerifyConfig(run_s=5)
+    accepted = evaluate(
+        task, Candidate(source=good), local_sandbox, config=config, stages=stages, logs_dir=tmp_path / "a"
+    )
+    assert accepted.accepted, accepted.feedback()
+    rejected = evaluate(
+        task, Candidate(source=bad), local_sandbox, config=config, stages=stages, logs_dir=tmp_path / "b"
+    )
+    failure = rejected.failure
+    assert failure is not None
+    assert failure.reason == "correctness.wrong_output"
+    assert "n=1 (seed 0)" in failure.feedback
