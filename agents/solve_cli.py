@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from pydantic import ValidationError
 from rich.console import Console, Group
 from rich.live import Live
@@ -15,9 +16,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from agents.budget import Budget
 from agents.graph.records import failed_stage
-from agents.model_client import ModelConfig
 from agents.rundir import RunDir
 from agents.solve import solve
 from agents.solve_config import ProposerKind, SolveConfig
@@ -29,19 +28,24 @@ err_console = Console(stderr=True)
 
 def solve_command(
     task: Annotated[str | None, typer.Argument(help="Task file or built-in task name.")] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="YAML file of solve settings; options given here override it.")
+    ] = None,
     model: Annotated[
         str | None,
         typer.Option(help="litellm model (openai/..., anthropic/...); default $PARAFORGE_MODEL, else offline."),
     ] = None,
     api_base: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
     candidates: Annotated[Path | None, typer.Option(help="Evaluate and evolve candidates from this directory.")] = None,
-    population: Annotated[int, typer.Option(help="Candidates per generation.")] = 4,
-    generations: Annotated[int, typer.Option(help="Generations at most.")] = 3,
+    population: Annotated[int | None, typer.Option(help="Candidates per generation [4].")] = None,
+    generations: Annotated[int | None, typer.Option(help="Generations at most [3].")] = None,
     max_cost: Annotated[float | None, typer.Option(help="US dollars of model usage at most.")] = None,
     max_candidates: Annotated[int | None, typer.Option(help="Candidates verified at most.")] = None,
     time_limit: Annotated[float | None, typer.Option(help="Seconds at most (the run stops between steps).")] = None,
-    repair_rounds: Annotated[int, typer.Option(help="Repairs per failed candidate (model proposers).")] = 2,
-    backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
+    repair_rounds: Annotated[
+        int | None, typer.Option(help="Repairs per failed candidate, model proposers [2].")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="Sandbox backend: auto, docker or local [auto].")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run directories go.")] = Path("runs"),
     resume: Annotated[str | None, typer.Option(help="Continue the run with this id.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON only.")] = False,
@@ -52,19 +56,31 @@ def solve_command(
         if task is None:
             err_console.print("give a task, or --resume RUN_ID")
             raise typer.Exit(2)
-        config = _config(
-            task,
-            model,
-            api_base,
-            candidates,
-            population,
-            generations,
-            max_cost,
-            max_candidates,
-            time_limit,
-            repair_rounds,
-            backend,
-        )
+        settings = _read_settings(config_file)
+        model = model or (settings.get("model") or {}).get("model") or os.environ.get("PARAFORGE_MODEL")
+        overrides = {
+            "task": task,
+            "population": population,
+            "repair_rounds": repair_rounds,
+            "backend": backend,
+            "candidates_dir": candidates.resolve() if candidates else None,
+        }
+        budget = {"generations": generations, "max_cost": max_cost, "max_candidates": max_candidates,
+                  "time_limit_s": time_limit}  # fmt: skip
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        settings["budget"] = {**settings.get("budget", {}), **{k: v for k, v in budget.items() if v is not None}}
+        if model:
+            settings["model"] = {**settings.get("model", {}), "model": model}
+            if api_base:
+                settings["model"]["api_base"] = api_base
+        if "proposer" not in settings:
+            kind = ProposerKind.directory if candidates else ProposerKind.llm if model else ProposerKind.offline
+            settings["proposer"] = kind.value
+        try:
+            config = SolveConfig.model_validate(settings)
+        except ValidationError as exc:
+            err_console.print(f"[red]invalid settings: {exc}[/red]", highlight=False)
+            raise typer.Exit(2) from None
     view = ProgressView()
     try:
         with Live(view.render(), console=err_console, refresh_per_second=4, transient=as_json) as live:
@@ -85,27 +101,18 @@ def solve_command(
     raise typer.Exit(0 if summary.get("winner") else 1)
 
 
-def _config(task: str, model: str | None, api_base: str | None, candidates: Path | None, population: int,
-            generations: int, max_cost: float | None, max_candidates: int | None, time_limit: float | None,
-            repair_rounds: int, backend: str) -> SolveConfig:  # fmt: skip
-    model = model or os.environ.get("PARAFORGE_MODEL")
-    proposer = ProposerKind.directory if candidates else ProposerKind.llm if model else ProposerKind.offline
+def _read_settings(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
     try:
-        return SolveConfig(
-            task=task,
-            proposer=proposer,
-            model=ModelConfig(model=model, api_base=api_base) if model else None,
-            candidates_dir=candidates.resolve() if candidates else None,
-            budget=Budget(
-                max_cost=max_cost, max_candidates=max_candidates, generations=generations, time_limit_s=time_limit
-            ),
-            population=population,
-            repair_rounds=repair_rounds,
-            backend=backend,
-        )
-    except ValidationError as exc:
-        err_console.print(f"[red]invalid options: {exc}[/red]", highlight=False)
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        err_console.print(f"[red]cannot read settings {path}: {exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
+    if not isinstance(data, dict):
+        err_console.print(f"[red]{path}: expected a mapping of solve settings[/red]", highlight=False)
+        raise typer.Exit(2)
+    return data
 
 
 class ProgressView:

@@ -32,7 +32,7 @@ def _proposals(state: SolveState) -> list[Send]:
 
 
 def after_plan(state: SolveState) -> list[Send] | str:
-    return _proposals(state) or "select"
+    return _proposals(state) or "gather"
 
 
 def after_gather(state: SolveState) -> list[Send] | str:
@@ -64,7 +64,7 @@ def build_graph(runtime: SolveRuntime, connection: sqlite3.Connection) -> Compil
     graph.add_node("evolve", Evolve(runtime))
     graph.add_node("publish", Publish(runtime))
     graph.add_edge(START, "plan")
-    graph.add_conditional_edges("plan", after_plan, ["propose", "select"])
+    graph.add_conditional_edges("plan", after_plan, ["propose", "gather"])
     graph.add_edge("propose", "gather")
     graph.add_conditional_edges("gather", after_gather, ["verify", "review"])
     graph.add_edge("verify", "review")

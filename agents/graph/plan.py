@@ -15,10 +15,17 @@ class Plan:
         self.runtime = runtime
 
     def __call__(self, state: SolveState) -> dict[str, Any]:
+        """Strategies, the library's entries of this task as seeds, and the first requests."""
         config = self.runtime.config
         strategies, usage = self.runtime.proposer.plan(self.runtime.task, config.population)
         first = {"generation": 1, "round": 1, "strategies": strategies, "results": []}
+        seeds = [
+            {"round": 1, "generation": 1, "island": index % config.islands, "parent": None, "repair_round": 0,
+             "candidate": seed.model_dump(mode="json"), "digest": seed.digest, "problem": None, "reply": None}
+            for index, seed in enumerate(self.runtime.seeds)
+        ]  # fmt: skip
         return {
+            "proposals": seeds,
             "generation": 1,
             "round": 1,
             "strategies": strategies,

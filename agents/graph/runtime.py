@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from agents.proposers import Elite, Proposer
 from agents.rundir import RunDir
 from agents.solve_config import SolveConfig
+from kernels_library import Provenance
 from sandbox import Sandbox
 from tasks.model import KernelTask
 from verifiers.candidate import Candidate
@@ -17,6 +17,8 @@ from verifiers.verdict import Verdict
 
 Verify = Callable[[Candidate, Candidate | None, Path], Verdict]
 """Verifies a candidate (timing it alongside the current best when given), logging under a dir."""
+Publisher = Callable[[Candidate, Verdict, Provenance], str | None]
+"""Stores a winner with its verdict and provenance; returns where it went."""
 
 
 @dataclass
@@ -30,8 +32,10 @@ class SolveRuntime:
     run: RunDir
     verify: Verify
     inspirations: list[Elite] = field(default_factory=list)
-    """Library entries of this and related tasks."""
-    publish: Callable[[dict[str, Any]], str | None] = lambda summary: None
+    """Library entries of this and related tasks, shown in prompts."""
+    seeds: list[Candidate] = field(default_factory=list)
+    """Library entries of this task, verified again in the first generation."""
+    publish: Publisher = lambda candidate, verdict, provenance: None
     """Stores the winner somewhere lasting; returns where, or None."""
 
     @property
