@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import builtins
 
-from verifiers.hardware import hardware_fingerprint
-
 from kernels_library._binding import KernelCallError, KernelFunction, build_shared_library
 from kernels_library._entry import EntryRecord, Provenance
 from kernels_library._paths import library_root
 from kernels_library._store import LibraryError, LibraryStore
+from verifiers.hardware import hardware_fingerprint
 from verifiers.verdict import Verdict
 
 __all__ = [

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verifiers.hardware import hardware_fingerprint
-
 from kernels_library import Entry, store
 from kernels_library._entry import EntryRecord, Provenance
 from kernels_library._export import ExportedEntry
@@ -13,6 +11,7 @@ from sandbox import Sandbox
 from tasks.model import KernelTask
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
+from verifiers.hardware import hardware_fingerprint
 from verifiers.verdict import Verdict
 
 
