@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from agents.library_cli import library_app
 from agents.sandbox_cli import sandbox_app
 from agents.solve_cli import solve_command
 from agents.tasks_cli import tasks_app
@@ -19,6 +20,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("solve")(solve_command)
 app.command("verify")(verify_command)
+app.add_typer(library_app, name="library")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,48 +7,41 @@ import json
 import logging
 import os
 import time
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from agents.budget import Usage
-
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price list at import
-import litellm
+from agents.model_config import ModelConfig
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = (
-    litellm.RateLimitError,
-    litellm.Timeout,
-    litellm.APIConnectionError,
-    litellm.ServiceUnavailableError,
-    litellm.InternalServerError,
-    litellm.BadGatewayError,
-)
+
+@cache
+def _litellm() -> ModuleType:
+    """litellm, imported on first use (it takes seconds) and told never to fetch its price list."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    return litellm
+
+
+def _retryable() -> tuple[type[Exception], ...]:
+    litellm = _litellm()
+    return (
+        litellm.RateLimitError,
+        litellm.Timeout,
+        litellm.APIConnectionError,
+        litellm.ServiceUnavailableError,
+        litellm.InternalServerError,
+        litellm.BadGatewayError,
+    )
 
 
 class ModelError(RuntimeError):
     """The model could not be reached or refused the request, after retries."""
-
-
-class ModelConfig(BaseModel):
-    """Which model to call and how."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str
-    """A litellm model string: ``openai/gpt-4o``, ``anthropic/claude-...``, ``openai/<name>`` with api_base."""
-    api_base: str | None = None
-    """Base URL of an OpenAI-compatible server (vLLM, llama.cpp, a replay server)."""
-    api_key: str | None = None
-    timeout_s: float = 120.0
-    max_retries: int = 4
-    backoff_s: float = 2.0
-    """First retry delay; doubled after each failure."""
-    max_tokens: int = 4096
-    mock_response: str | None = None
-    """A fixed reply (litellm's mock): for tests and dry runs; no request leaves the machine."""
 
 
 class ModelReply(BaseModel):
@@ -84,6 +77,7 @@ class ModelClient:
 
     def _call_with_retries(self, messages: list[dict[str, str]], temperature: float):
         config = self.config
+        litellm = _litellm()
         delay = config.backoff_s
         for attempt in range(config.max_retries + 1):
             try:
@@ -98,7 +92,7 @@ class ModelClient:
                     mock_response=config.mock_response,
                     max_retries=0,  # retries are ours, with backoff and accounting
                 )
-            except RETRYABLE as exc:
+            except _retryable() as exc:
                 if attempt == config.max_retries:
                     reason = f"{type(exc).__name__} after {attempt + 1} attempts"
                     raise ModelError(f"{config.model}: {reason}: {exc}") from exc
@@ -111,7 +105,7 @@ class ModelClient:
 
     def _cost(self, response) -> float:
         try:
-            return float(litellm.completion_cost(completion_response=response))
+            return float(_litellm().completion_cost(completion_response=response))
         except Exception:  # a model without price data (local servers) costs nothing
             return 0.0
 

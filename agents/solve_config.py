@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.budget import Budget
-from agents.model_client import ModelConfig
+from agents.model_config import ModelConfig
 from verifiers.context import VerifyConfig
 
 
