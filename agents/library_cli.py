@@ -1,48 +1,74 @@
-"""``agent library``: list, show, re-verify, export and import library kernels."""
+"""``agent library``: list, show, re-verify, export, import and rebuild library kernels.
+
+Exit codes: 0 success; 1 a verification found a problem (rejection, regression, broken entry);
+2 bad input or an unusable library.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from rich.text import Text
 
 import kernels_library
 from kernels_library import Entry, LibraryError
 from kernels_library._export import export_entry, read_export
 from kernels_library.publish import import_kernel, reverify
 from sandbox import open_sandbox
-from tasks import TaskFileError
 
 library_app = typer.Typer(help="The library of evolved kernels.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 
+HardwareOption = Annotated[
+    str, typer.Option("--hardware", help="'any', 'this' (this machine's fingerprint) or a fingerprint digest.")
+]
 
-def _entries(name: str | None) -> list[Entry]:
+
+def _fail(message: object, code: int = 2) -> NoReturn:
+    err_console.print(Text(str(message), style="red"))
+    raise typer.Exit(code)
+
+
+def _entries(name: str | None, hardware: str = "any") -> list[Entry]:
     try:
-        return kernels_library.list(task=name)
+        return kernels_library.list(task=name, hardware=hardware)
     except LibraryError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+        _fail(exc)
+
+
+def _best(name: str) -> Entry:
+    """The best entry measured on this machine, else the best measured anywhere."""
+    try:
+        return kernels_library.get(name)
+    except LibraryError:
+        pass
+    try:
+        return kernels_library.get(name, hardware="any")
+    except LibraryError as exc:
+        _fail(exc)
 
 
 @library_app.command("list")
 def list_entries(
     name: Annotated[str | None, typer.Argument(help="Only this task's entries.")] = None,
+    hardware: HardwareOption = "any",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every entry, fastest first."""
-    entries = _entries(name)
+    entries = _entries(name, hardware)
     if as_json:
         rows = [
-            {"id": e.record.id, "task": e.name, "target": e.target, "speedup": e.speedup,
-             "hardware": e.record.hardware_info.get("cpu_model"), "model": e.provenance.model,
-             "run_id": e.provenance.run_id}
+            {"id": e.record.id, "task": e.name, "task_version": e.record.task.version, "target": e.target,
+             "speedup": e.speedup, "speedup_low": e.record.speedup_low, "speedup_high": e.record.speedup_high,
+             "hardware": e.record.hardware, "cpu": e.record.hardware_info.get("cpu_model"),
+             "origin": e.provenance.origin, "model": e.provenance.model, "run_id": e.provenance.run_id}
             for e in entries
         ]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
@@ -52,7 +78,8 @@ def list_entries(
         table.add_column(column)
     for e in entries:
         r = e.record
-        table.add_row(str(r.id), e.name, e.target, f"{r.speedup:.2f}x [{r.speedup_low:.2f}, {r.speedup_high:.2f}]",
+        table.add_row(str(r.id), f"{e.name} v{r.task.version}", e.target,
+                      f"{r.speedup:.2f}x [{r.speedup_low:.2f}, {r.speedup_high:.2f}]",
                       f"{r.hardware_info.get('cpu_model', '?')} ({r.hardware_info.get('cores', '?')} cores)",
                       e.provenance.origin, e.provenance.run_id or "")  # fmt: skip
     console.print(table)
@@ -60,24 +87,19 @@ def list_entries(
 
 @library_app.command("show")
 def show_entry(name: Annotated[str, typer.Argument(help="Task name.")]) -> None:
-    """The best entry of a task on this hardware: speed, verdict, provenance and source."""
-    try:
-        entry = kernels_library.get(name, hardware="any")
-        source = entry.source
-    except LibraryError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+    """The best entry of a task (measured on this machine if any is): speed, verdict, provenance and source."""
+    entry = _best(name)
     r = entry.record
-    console.rule(f"{entry.name} [{entry.target}] #{r.id}")
+    console.rule(f"{entry.name} v{r.task.version} [{entry.target}] #{r.id}")
     console.print(f"speedup {r.speedup:.2f}x (95% CI {r.speedup_low:.2f}-{r.speedup_high:.2f})"
                   + (f", {r.roofline_fraction:.0%} of roofline" if r.roofline_fraction else ""))  # fmt: skip
-    console.print(f"hardware {r.hardware_info}")
+    console.print(f"hardware {r.hardware_info.get('cpu_model')}, {r.hardware_info.get('cores')} cores, {r.hardware}")
     console.print(f"provenance {entry.provenance.model_dump()}")
     stages = Table("stage", "status", "reason", "seconds")
     for stage in entry.verdict.stages:
         stages.add_row(stage.stage.value, stage.status.value, stage.reason, f"{stage.seconds:.1f}")
     console.print(stages)
-    console.print(Syntax(source, "cpp", line_numbers=True))
+    console.print(Syntax(entry.source, "cpp", line_numbers=True))
 
 
 @library_app.command("verify")
@@ -85,9 +107,12 @@ def verify_entries(
     name: Annotated[str | None, typer.Argument(help="Only this task's entries.")] = None,
     backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
 ) -> None:
-    """Re-verify entries on this machine through the sandbox; flag rejections and speed regressions."""
+    """Re-verify entries on this machine through the sandbox; flag rejections, regressions and broken entries."""
     entries = _entries(name)
-    sandbox = open_sandbox(backend)
+    try:
+        sandbox = open_sandbox(backend)
+    except ValueError as exc:
+        _fail(exc)
     problems = 0
     table = Table("id", "task", "recorded", "now", "status")
     try:
@@ -111,12 +136,11 @@ def export_command(
     directory: Annotated[Path, typer.Argument(help="Folder to write.")],
 ) -> None:
     """Write standalone C++ source, a header and a CMakeLists.txt that build without ParaForge."""
+    entry = _best(name)
     try:
-        entry = kernels_library.get(name, hardware="any")
         files = export_entry(entry.record, entry.source, directory)
-    except LibraryError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
+    except (LibraryError, OSError) as exc:
+        _fail(exc)
     for path in files:
         console.print(f"wrote {path}")
 
@@ -129,16 +153,28 @@ def import_command(
     """Verify an exported kernel on this machine and, if it passes, add it to the library."""
     try:
         task, source, facts = read_export(path)
-    except (TaskFileError, FileNotFoundError, ValueError) as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
-        raise typer.Exit(2) from None
-    sandbox = open_sandbox(backend)
+        sandbox = open_sandbox(backend)
+    except (OSError, ValueError) as exc:  # TaskFileError included
+        _fail(exc)
     try:
         with console.status(f"verifying {task.name} from {path}"):
             record, verdict = import_kernel(task, source, facts, sandbox)
+    except LibraryError as exc:
+        _fail(f"rejected: {exc}", 1)
     finally:
         sandbox.close()
     if record is None:
-        err_console.print(f"[red]rejected:[/red] {verdict.feedback()}", highlight=False)
-        raise typer.Exit(1)
+        reason = verdict.feedback() or "correct, but not timed (the cascade has no timing stage), so not stored"
+        _fail(f"rejected: {reason}", 1)
     console.print(f"imported {task.name} as entry #{record.id} ({record.speedup:.2f}x on this machine)")
+
+
+@library_app.command("rebuild")
+def rebuild_command() -> None:
+    """Rebuild a damaged index from the entry records (the old index is kept beside it)."""
+    library = kernels_library.store()
+    try:
+        restored = library.rebuild_index()
+    except LibraryError as exc:
+        _fail(exc)
+    console.print(f"rebuilt {library.index} with {restored} entries")

@@ -54,7 +54,7 @@ def make_runtime(config: SolveConfig, run: RunDir, sandbox: Sandbox) -> SolveRun
         return evaluate(task, candidate, sandbox, config=config.verify, best=best, logs_dir=logs)
 
     def publish(candidate: Candidate, verdict: Verdict, provenance: Provenance) -> str:
-        record = library.publish(task, candidate, verdict, provenance)
+        record = library.publish(task, candidate, verdict, provenance, sandbox)
         return f"{kernels_library.store().root} (entry #{record.id})"
 
     entries = _library_entries(task)

@@ -1,17 +1,18 @@
 """The library of evolved kernels: list them, look one up, load it and call it on arrays.
 
 >>> import kernels_library
->>> entry = kernels_library.get("reduce-sum")
+>>> entry = kernels_library.get("reduce-sum")   # the fastest entry measured on this machine
 >>> entry.speedup, entry.provenance.model
 >>> reduce_sum = entry.load()
->>> reduce_sum(np.random.rand(1000))          # sizes are worked out from the arrays
+>>> reduce_sum(np.random.rand(1000))            # sizes are worked out from the arrays
 """
 
 from __future__ import annotations
 
 import builtins
+import logging
 
-from kernels_library._binding import KernelCallError, KernelFunction, build_shared_library
+from kernels_library._binding import KernelBuildError, KernelCallError, KernelFunction, load_kernel
 from kernels_library._entry import EntryRecord, Provenance
 from kernels_library._paths import library_root
 from kernels_library._store import LibraryError, LibraryStore
@@ -20,6 +21,7 @@ from verifiers.verdict import Verdict
 
 __all__ = [
     "Entry",
+    "KernelBuildError",
     "KernelCallError",
     "KernelFunction",
     "LibraryError",
@@ -28,6 +30,7 @@ __all__ = [
     "list",
     "store",
 ]
+log = logging.getLogger(__name__)
 
 
 class Entry:
@@ -36,6 +39,7 @@ class Entry:
     def __init__(self, record: EntryRecord, library: LibraryStore) -> None:
         self.record = record
         self._library = library
+        self._kernel: KernelFunction | None = None
 
     @property
     def name(self) -> str:
@@ -47,6 +51,7 @@ class Entry:
 
     @property
     def source(self) -> str:
+        """The kernel's C++ source, checked against its digest (LibraryError when missing or altered)."""
         return self._library.source(self.record)
 
     @property
@@ -63,9 +68,18 @@ class Entry:
         return self.record.provenance
 
     def load(self) -> KernelFunction:
-        """The kernel as a Python callable (compiled once into the library's build cache)."""
-        library = build_shared_library(self.record.task, self.source, self._library.builds)
-        return KernelFunction(self.record.task, library)
+        """The kernel as a Python callable, compiled once into the library's build cache.
+
+        Raises:
+            LibraryError: the source object is missing or altered, or it does not build
+                (KernelBuildError, with the compiler's message).
+        """
+        if self._kernel is None:
+            try:
+                self._kernel = load_kernel(self.record.task, self.source, self._library.builds)
+            except KernelBuildError as exc:
+                raise KernelBuildError(f"library entry #{self.record.id}: {exc}") from None
+        return self._kernel
 
     def __repr__(self) -> str:
         return f"<Entry {self.name} [{self.target}] {self.speedup:.2f}x #{self.record.id}>"
@@ -76,22 +90,52 @@ def store() -> LibraryStore:
     return LibraryStore(library_root())
 
 
-def list(task: str | None = None, hardware: str | None = None) -> builtins.list[Entry]:
-    """Every entry (of ``task`` when given), fastest first; ``hardware="this"`` keeps this machine's."""
+def list(task: str | None = None, target: str | None = None, hardware: str | None = None) -> builtins.list[Entry]:
+    """Every entry (of ``task``, for ``target`` when given), fastest first.
+
+    ``hardware``: None or ``"any"`` lists entries measured anywhere, ``"this"`` only this machine's,
+    anything else is a hardware fingerprint digest.
+    """
     library = store()
-    machine = hardware_fingerprint().digest if hardware == "this" else hardware
-    return [Entry(record, library) for record in library.records(task=task, hardware=machine)]
+    return [Entry(r, library) for r in library.records(task=task, target=target, hardware=_machine(hardware))]
 
 
 def get(name: str, target: str | None = None, hardware: str = "this") -> Entry:
-    """The fastest entry of task ``name`` (for ``target``) measured on matching hardware."""
+    """The fastest usable entry of task ``name`` (for ``target``) measured on matching hardware.
+
+    Only entries of the newest task version stored are considered. An entry whose source object is
+    missing or altered is skipped with a warning, and the next fastest is returned.
+
+    Args:
+        name: The task name.
+        target: E.g. ``cpp-openmp``; any target when None.
+        hardware: ``"this"`` (this machine's fingerprint), ``"any"``, or a fingerprint digest.
+
+    Raises:
+        LibraryError: no usable entry matches.
+    """
     library = store()
-    machine = hardware_fingerprint().digest if hardware == "this" else hardware
-    records = library.records(task=name, target=target, hardware=None if hardware == "any" else machine)
-    if not records:
-        raise LibraryError(
-            f"no library entry for {name!r}"
-            + (f" [{target}]" if target else "")
-            + ("" if hardware == "any" else " measured on this hardware (hardware='any' lists others)")
-        )
-    return Entry(records[0], library)
+    records = library.records(task=name, target=target, hardware=_machine(hardware))
+    newest = max((r.task.version for r in records), default=None)
+    problems = []
+    for record in records:
+        if record.task.version != newest:
+            continue
+        entry = Entry(record, library)
+        try:
+            entry.source  # noqa: B018 - reading it checks the stored object
+        except LibraryError as exc:
+            log.warning("%s; trying the next entry", exc)
+            problems.append(str(exc))
+            continue
+        return entry
+    where = (f" [{target}]" if target else "") + (" measured on this hardware" if hardware == "this" else "")
+    hint = "; hardware='any' looks at entries measured elsewhere" if hardware == "this" else ""
+    raise LibraryError(f"no usable library entry for {name!r}{where}" + "".join(f"; {p}" for p in problems) + hint)
+
+
+def _machine(hardware: str | None) -> str | None:
+    """The hardware digest a filter stands for (None: any hardware)."""
+    if hardware is None or hardware == "any":
+        return None
+    return hardware_fingerprint().digest if hardware == "this" else hardware

@@ -49,7 +49,7 @@ def header(task: KernelTask) -> str:
     guard = f"{task.signature.function.upper()}_H"
     return (
         f"// {task.name} v{task.version}: {task.description.strip().splitlines()[0]}\n"
-        f"#ifndef {guard}\n#define {guard}\n#include <stdint.h>\n#include <stdbool.h>\n\n"
+        f"#ifndef {guard}\n#define {guard}\n#include <stddef.h>\n#include <stdint.h>\n#include <stdbool.h>\n\n"
         f'#ifdef __cplusplus\nextern "C" {{\n#endif\n\n{task.signature.prototype()};\n\n'
         f"#ifdef __cplusplus\n}}\n#endif\n#endif  // {guard}\n"
     )
@@ -100,4 +100,6 @@ def read_export(path: Path) -> tuple[KernelTask, str, ExportedEntry | None]:
         raise FileNotFoundError(f"no kernel source {source_path}")
     entry_path = folder / ENTRY_FILE
     facts = ExportedEntry.model_validate(json.loads(entry_path.read_text())) if entry_path.is_file() else None
+    if facts is not None and facts.task != task.name:
+        raise ValueError(f"{entry_path} describes task {facts.task!r}, but {task_path} defines {task.name!r}")
     return task, source_path.read_text(), facts

@@ -1,9 +1,16 @@
-"""The store: an SQLite index (WAL) plus content-addressed sources, safe for concurrent publishers.
+"""The store: an SQLite index (WAL) plus content-addressed files, safe for concurrent publishers.
 
-Sources live in ``objects/<aa>/<digest>.cpp``, written atomically (temp file + rename) so that a
-reader never sees half a file; the index row is inserted in its own transaction after the object
-exists. Several processes may publish at once: SQLite serialises the writers, and identical
-sources share one object.
+Layout under the library root::
+
+    index.sqlite                    the index: one row per entry, for lookups
+    objects/<aa>/<digest>.cpp       sources, named by the SHA-256 of their text
+    records/<aa>/<digest>.json      every entry's full record, from which the index can be rebuilt
+    builds/                         shared libraries built from the sources (see ``_binding``)
+
+Files are written atomically (temp file + rename), so a reader never sees half a file; an index row
+is inserted in its own transaction after its files exist. Several processes may publish at once:
+SQLite serialises the writers, and identical sources share one object. A damaged index is moved
+aside and rebuilt from the records by :meth:`LibraryStore.rebuild_index`.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from tasks.model import KernelTask
 from verifiers.verdict import Verdict
 
 INDEX_FILE = "index.sqlite"
+REBUILD_HINT = "run `agent library rebuild` (or kernels_library.store().rebuild_index()) to rebuild it"
 log = logging.getLogger(__name__)
 
 _SCHEMA = """
@@ -47,6 +55,12 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_key ON entries (task, target, hardware);
 """
+_COLUMNS = (
+    "task, task_version, target, hardware, hardware_info, source_digest, task_json, verdict, speedup, speedup_low,"
+    " speedup_high, roofline_fraction, provenance, created"
+)
+_DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+"""SQLite error names that mean the index file itself is damaged (not merely busy or read-only)."""
 
 
 class LibraryError(RuntimeError):
@@ -58,37 +72,38 @@ class LibraryStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.index = root / INDEX_FILE
         self.objects = root / "objects"
+        self.records_dir = root / "records"
         self.builds = root / "builds"
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection to the index; any SQLite failure becomes a LibraryError naming the file."""
         self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / INDEX_FILE
         try:
-            connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+            connection = sqlite3.connect(self.index, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
+        try:
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA busy_timeout=30000")
             connection.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise LibraryError(f"library index {path} is unreadable ({exc}); move it aside to start afresh") from None
-        try:
             yield connection
+        except sqlite3.Error as exc:
+            raise self._unusable(exc) from None
         finally:
             connection.close()
 
+    def _unusable(self, exc: sqlite3.Error) -> LibraryError:
+        if getattr(exc, "sqlite_errorname", "") in _DAMAGED:
+            return LibraryError(
+                f"library index {self.index} is damaged ({exc}); {REBUILD_HINT} from the entry records under"
+                f" {self.records_dir} (the damaged file is kept beside it)"
+            )
+        return LibraryError(f"library index {self.index} cannot be used: {exc}")
+
     def object_path(self, digest: str) -> Path:
         return self.objects / digest[:2] / f"{digest}.cpp"
-
-    def _write_object(self, source: str) -> str:
-        digest = hashlib.sha256(source.encode()).hexdigest()
-        path = self.object_path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.{time.monotonic_ns()}.tmp")
-            tmp.write_text(source)
-            tmp.replace(path)
-        return digest
 
     def publish(
         self,
@@ -101,16 +116,22 @@ class LibraryStore:
         target: str = "cpp-openmp",
         provenance: Provenance | None = None,
     ) -> EntryRecord:
-        """Add an accepted, timed kernel as a new version of its key."""
+        """Add an accepted, timed kernel as a new version of its key (task, target, hardware)."""
         if not verdict.accepted or verdict.timing is None:
             raise LibraryError(f"only accepted, timed kernels are published (task {task.name})")
+        digest = _digest(source)
+        if (verdict.task, verdict.task_version, verdict.candidate) != (task.name, task.version, digest):
+            raise LibraryError(
+                f"the verdict is for {verdict.task} v{verdict.task_version} candidate {verdict.candidate[:12]},"
+                f" not for this source of {task.name} v{task.version} ({digest[:12]})"
+            )
         timing = verdict.timing
         record = EntryRecord(
             task=task,
             target=target,
             hardware=hardware,
             hardware_info=hardware_info,
-            source_digest=self._write_object(source),
+            source_digest=digest,
             verdict=verdict,
             speedup=timing.speedup,
             speedup_low=timing.speedup_low,
@@ -119,29 +140,12 @@ class LibraryStore:
             provenance=provenance or Provenance(),
             created=time.time(),
         )
+        _write_atomic(self.object_path(digest), source)
+        record_json = record.model_dump_json()
+        _write_atomic(self._record_path(_digest(record_json)), record_json)
         with self._connect() as connection:
-            cursor = connection.execute(
-                "INSERT INTO entries (task, task_version, target, hardware, hardware_info, source_digest, task_json,"
-                " verdict, speedup, speedup_low, speedup_high, roofline_fraction, provenance, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    task.name,
-                    task.version,
-                    target,
-                    hardware,
-                    json.dumps(hardware_info),
-                    record.source_digest,
-                    task.model_dump_json(),
-                    verdict.model_dump_json(),
-                    record.speedup,
-                    record.speedup_low,
-                    record.speedup_high,
-                    record.roofline_fraction,
-                    record.provenance.model_dump_json(),
-                    record.created,
-                ),
-            )
-        return record.model_copy(update={"id": cursor.lastrowid})
+            entry_id = _insert(connection, record)
+        return record.model_copy(update={"id": entry_id})
 
     def records(
         self, task: str | None = None, target: str | None = None, hardware: str | None = None
@@ -165,13 +169,81 @@ class LibraryStore:
     def source(self, record: EntryRecord) -> str:
         """The entry's source code, or LibraryError when its object is missing or altered."""
         path = self.object_path(record.source_digest)
+        what = f"library entry #{record.id} ({record.task.name})"
         try:
             source = path.read_text()
-        except OSError:
-            raise LibraryError(f"entry {record.id} ({record.task.name}): source object {path} is missing") from None
-        if hashlib.sha256(source.encode()).hexdigest() != record.source_digest:
-            raise LibraryError(f"entry {record.id} ({record.task.name}): source object {path} was altered")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LibraryError(f"{what}: source object {path} is unreadable ({exc})") from None
+        if _digest(source) != record.source_digest:
+            raise LibraryError(f"{what}: source object {path} was altered (its SHA-256 no longer matches)")
         return source
+
+    def rebuild_index(self) -> int:
+        """Move the index aside and build a fresh one from the entry records; returns the entries restored.
+
+        Entry ids change. Records that cannot be read are skipped with a warning.
+        """
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for suffix in ("", "-wal", "-shm"):
+            old = self.index.with_name(INDEX_FILE + suffix)
+            if old.exists():
+                old.replace(self.index.with_name(f"{INDEX_FILE}.damaged-{stamp}{suffix}"))
+        records = []
+        for path in sorted(self.records_dir.glob("*/*.json")):
+            try:
+                records.append(EntryRecord.model_validate_json(path.read_text()))
+            except (OSError, ValueError) as exc:
+                log.warning("library record %s is unreadable and skipped: %s", path, exc)
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            for record in sorted(records, key=lambda r: r.created):
+                _insert(connection, record)
+            connection.execute("COMMIT")
+        return len(records)
+
+    def _record_path(self, digest: str) -> Path:
+        return self.records_dir / digest[:2] / f"{digest}.json"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write a content-addressed file unless an intact copy is already there (an altered one is replaced)."""
+    try:
+        if _digest(path.read_text()) == path.stem:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _insert(connection: sqlite3.Connection, record: EntryRecord) -> int:
+    cursor = connection.execute(
+        f"INSERT INTO entries ({_COLUMNS}) VALUES ({', '.join('?' * 14)})",
+        (
+            record.task.name,
+            record.task.version,
+            record.target,
+            record.hardware,
+            json.dumps(record.hardware_info),
+            record.source_digest,
+            record.task.model_dump_json(),
+            record.verdict.model_dump_json(),
+            record.speedup,
+            record.speedup_low,
+            record.speedup_high,
+            record.roofline_fraction,
+            record.provenance.model_dump_json(),
+            record.created,
+        ),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 def _record(row: tuple) -> EntryRecord | None:
@@ -193,6 +265,6 @@ def _record(row: tuple) -> EntryRecord | None:
             provenance=Provenance.model_validate_json(provenance),
             created=created,
         )
-    except (ValidationError, ValueError) as exc:
-        log.warning("library entry %s is unreadable and skipped: %s", entry_id, exc)
+    except (ValidationError, ValueError, TypeError) as exc:
+        log.warning("library entry #%s is unreadable and skipped: %s", entry_id, exc)
         return None
