@@ -160,7 +160,7 @@ class KernelFunction:
         return next(iter(results.values())) if len(results) == 1 else results
 
     def _bind(self, args: tuple, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, int]]:
-        """Arguments by parameter name, and the size symbols passed by name."""
+        """Arguments by parameter name (None counts as not passed), and the size symbols passed by name."""
         names = [p.name for p in self.arguments]
         function = self.signature.function
         if len(args) > len(names):
@@ -181,7 +181,7 @@ class KernelFunction:
                     f"{function}: unexpected argument '{name}' (arguments: {', '.join(names)};"
                     f" size symbols: {', '.join(sorted(self.size_symbols))})"
                 )
-        return values, symbols
+        return {name: value for name, value in values.items() if value is not None}, symbols
 
     def _infer(self, values: dict[str, Any], symbols: dict[str, int]) -> dict[str, int]:
         """``symbols`` completed from the lengths of the arrays given; names what cannot be inferred."""

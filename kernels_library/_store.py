@@ -98,7 +98,7 @@ class LibraryStore:
         if getattr(exc, "sqlite_errorname", "") in _DAMAGED:
             return LibraryError(
                 f"library index {self.index} is damaged ({exc}); {REBUILD_HINT} from the entry records under"
-                f" {self.records_dir} (the damaged file is kept beside it)"
+                f" {self.records_dir} (the damaged file is kept as {INDEX_FILE}.damaged-*)"
             )
         return LibraryError(f"library index {self.index} cannot be used: {exc}")
 
@@ -172,6 +172,8 @@ class LibraryStore:
         what = f"library entry #{record.id} ({record.task.name})"
         try:
             source = path.read_text()
+        except FileNotFoundError:
+            raise LibraryError(f"{what}: source object {path} is missing") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise LibraryError(f"{what}: source object {path} is unreadable ({exc})") from None
         if _digest(source) != record.source_digest:
