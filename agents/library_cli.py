@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -24,7 +25,7 @@ from sandbox import open_sandbox
 
 library_app = typer.Typer(help="The library of evolved kernels.", no_args_is_help=True)
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 HardwareOption = Annotated[
     str, typer.Option("--hardware", help="'any', 'this' (this machine's fingerprint) or a fingerprint digest.")
@@ -78,10 +79,10 @@ def list_entries(
         table.add_column(column)
     for e in entries:
         r = e.record
+        cpu = f"{r.hardware_info.get('cpu_model', '?')} ({r.hardware_info.get('cores', '?')} cores)"
         table.add_row(str(r.id), f"{e.name} v{r.task.version}", e.target,
                       f"{r.speedup:.2f}x [{r.speedup_low:.2f}, {r.speedup_high:.2f}]",
-                      f"{r.hardware_info.get('cpu_model', '?')} ({r.hardware_info.get('cores', '?')} cores)",
-                      e.provenance.origin, e.provenance.run_id or "")  # fmt: skip
+                      *(escape(text) for text in (cpu, e.provenance.origin, e.provenance.run_id or "")))  # fmt: skip
     console.print(table)
 
 
@@ -90,14 +91,15 @@ def show_entry(name: Annotated[str, typer.Argument(help="Task name.")]) -> None:
     """The best entry of a task (measured on this machine if any is): speed, verdict, provenance and source."""
     entry = _best(name)
     r = entry.record
-    console.rule(f"{entry.name} v{r.task.version} [{entry.target}] #{r.id}")
+    console.rule(escape(f"{entry.name} v{r.task.version} [{entry.target}] #{r.id}"))
     console.print(f"speedup {r.speedup:.2f}x (95% CI {r.speedup_low:.2f}-{r.speedup_high:.2f})"
                   + (f", {r.roofline_fraction:.0%} of roofline" if r.roofline_fraction else ""))  # fmt: skip
-    console.print(f"hardware {r.hardware_info.get('cpu_model')}, {r.hardware_info.get('cores')} cores, {r.hardware}")
-    console.print(f"provenance {entry.provenance.model_dump()}")
+    cpu = f"{r.hardware_info.get('cpu_model')}, {r.hardware_info.get('cores')} cores"
+    console.print(f"hardware {cpu} ({r.hardware})", markup=False)
+    console.print(f"provenance {entry.provenance.model_dump()}", markup=False)
     stages = Table("stage", "status", "reason", "seconds")
     for stage in entry.verdict.stages:
-        stages.add_row(stage.stage.value, stage.status.value, stage.reason, f"{stage.seconds:.1f}")
+        stages.add_row(stage.stage.value, stage.status.value, escape(stage.reason), f"{stage.seconds:.1f}")
     console.print(stages)
     console.print(Syntax(entry.source, "cpp", line_numbers=True))
 
@@ -123,7 +125,7 @@ def verify_entries(
             now = f"{outcome.speedup:.2f}x" if outcome.speedup is not None else "-"
             colour = "green" if outcome.status == "ok" else "red"
             table.add_row(str(entry.record.id), entry.name, f"{entry.speedup:.2f}x", now,
-                          f"[{colour}]{outcome.status}[/{colour}] {outcome.detail}")  # fmt: skip
+                          f"[{colour}]{outcome.status}[/{colour}] {escape(outcome.detail)}")  # fmt: skip
     finally:
         sandbox.close()
     console.print(table)
@@ -142,7 +144,7 @@ def export_command(
     except (LibraryError, OSError) as exc:
         _fail(exc)
     for path in files:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False)
 
 
 @library_app.command("import")

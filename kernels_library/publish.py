@@ -61,7 +61,7 @@ def reverify(entry: Entry, sandbox: Sandbox) -> Reverification:
     verdict = evaluate(entry.record.task, Candidate(source=source), sandbox)
     failure = verdict.failure
     if failure is not None:
-        return Reverification("rejected", None, f"{failure.stage}: {failure.reason}")
+        return Reverification("rejected", None, failure.reason or failure.stage.value)
     timing = verdict.timing
     if timing is None:
         return Reverification("ok", None, "correct; not timed (the cascade has no timing stage)")
