@@ -183,7 +183,7 @@ class LibraryStore:
     def rebuild_index(self) -> int:
         """Move the index aside and build a fresh one from the entry records; returns the entries restored.
 
-        Entry ids change. Records that cannot be read are skipped with a warning.
+        Entry ids change. Records that cannot be read are skipped with a warning. Run it while nothing publishes.
         """
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for suffix in ("", "-wal", "-shm"):
