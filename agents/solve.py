@@ -25,6 +25,7 @@ from kernels_library import publish as library
 from sandbox import Sandbox, open_sandbox
 from tasks import resolve_task
 from tasks.model import KernelTask
+from verifiers.cache import VerdictCache
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
 from verifiers.verdict import Verdict
@@ -50,8 +51,10 @@ def make_runtime(config: SolveConfig, run: RunDir, sandbox: Sandbox) -> SolveRun
     """Everything the graph's nodes need besides state."""
     task = resolve_task(config.task)
 
+    cache = VerdictCache()
+
     def verify(candidate: Candidate, best: Candidate | None, logs: Path) -> Verdict:
-        return evaluate(task, candidate, sandbox, config=config.verify, best=best, logs_dir=logs)
+        return evaluate(task, candidate, sandbox, config=config.verify, best=best, logs_dir=logs, cache=cache)
 
     def publish(candidate: Candidate, verdict: Verdict, provenance: Provenance) -> str:
         record = library.publish(task, candidate, verdict, provenance, sandbox)
