@@ -47,3 +47,8 @@ def compile_command(flavour: Flavour = Flavour.release) -> list[str]:
         "-o",
         BINARY,
     ]
+
+
+def flavour_flags(flavour: Flavour = Flavour.release) -> list[str]:
+    """The optimisation and sanitizer flags of ``flavour`` (for builds other than the single-kernel driver)."""
+    return list(_FLAGS[flavour])
