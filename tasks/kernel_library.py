@@ -115,8 +115,18 @@ void make_dir(const std::string& path) {
     if (mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) die("cannot create " + path);
 }
 
-void make_readonly(const Blob& blob) {
-    if (mprotect(blob.data, round_up(blob.bytes, kPage) + kPage, PROT_READ) != 0) die("mprotect failed");
+// A 64-bit digest of a blob's bytes (word-wise multiply-rotate; for change detection, not security).
+unsigned long long digest(const Blob& blob) {
+    unsigned long long hash = 0x9E3779B97F4A7C15ULL ^ blob.bytes;
+    size_t i = 0;
+    for (; i + 8 <= blob.bytes; i += 8) {
+        unsigned long long word;
+        std::memcpy(&word, blob.data + i, 8);
+        hash = ((hash ^ word) * 0xFF51AFD7ED558CCDULL);
+        hash ^= hash >> 29;
+    }
+    for (; i < blob.bytes; ++i) hash = (hash ^ (unsigned char)blob.data[i]) * 0x100000001B3ULL;
+    return hash;
 }
 
 void* open_kernel(const std::string& library, const std::string& symbol) {
@@ -135,5 +145,5 @@ long long nanoseconds(Clock::time_point start, Clock::time_point stop) {
 
 }  // namespace
 """
-"""C++ helpers shared by the multi-kernel drivers: page-aligned file loading, read-only protection,
-loading a kernel from its library, and a clock."""
+"""C++ helpers shared by the multi-kernel drivers: page-aligned file loading, digests, loading a kernel from
+its library, and a clock."""

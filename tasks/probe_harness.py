@@ -50,6 +50,7 @@ struct Guarded {
     size_t total = 0;
     char* data = nullptr;
     size_t bytes = 0;
+    bool used = false;
 
     void allocate(const char* param, bool is_input, size_t capacity) {
         name = param;
@@ -61,12 +62,14 @@ struct Guarded {
     void fill(const Blob& from) {
         if (input) mprotect(data, total - kPage, PROT_READ | PROT_WRITE);
         bytes = from.bytes;
+        used = true;
         std::memset(base, kCanary, kPage);
         std::memcpy(data, from.data, bytes);
         std::memset(data + bytes, kCanary, total - kPage - bytes);
         if (input) mprotect(data, total - kPage, PROT_READ);
     }
     bool guards_intact() const {
+        if (!used) return true;
         for (size_t i = 0; i < kPage; ++i) if ((unsigned char)base[i] != kCanary) return false;
         for (char* p = data + bytes; p < base + total; ++p) if ((unsigned char)*p != kCanary) return false;
         return true;

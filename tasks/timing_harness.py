@@ -6,9 +6,11 @@ Usage of the built program::
 
 ``LIB_i`` is the shared library of kernel ``i`` (:func:`tasks.kernel_library.kernel_library`);
 kernel 0 is the baseline (the sequential reference), kernel 1 the candidate, kernel 2 the current
-best. Arguments are read once from ``IN_DIR/NAME.bin``; input arrays are shared by all kernels and
-made read-only (a kernel writing to one crashes); every kernel has its own output buffers, restored
-to their initial contents before each of its calls, outside the timed region.
+best. Arguments are read once from ``IN_DIR/NAME.bin``. Every kernel gets its own copy of every
+array, so that no kernel can change what another one reads (a candidate could otherwise slow the
+reference down by rewriting its inputs); outputs and inouts are restored to their initial contents
+before each call, outside the timed region, and after the last iteration each kernel's inputs are
+checked against a digest of the originals.
 
 One *iteration* calls every kernel once, in an order rotated by one each iteration (``0 1``,
 ``1 0``, ... or ``0 1 2``, ``1 2 0``, ``2 0 1``, ...), so that each kernel follows each other one
@@ -21,7 +23,8 @@ resamples) has a relative half-width below ``TARGET``. ``SEED`` seeds the resamp
 choice of sampled result elements.
 
 Outputs: ``OUT_DIR/calls.txt`` (``ITERATION KERNEL NANOSECONDS`` per timed call, in call order),
-``OUT_DIR/stop.txt`` (why sampling stopped), and ``OUT_DIR/v<i>/NAME.bin``: each kernel's results
+``OUT_DIR/stop.txt`` (why sampling stopped), ``OUT_DIR/inputs_changed.txt`` (``KERNEL NAME`` for
+every input a kernel changed), and ``OUT_DIR/v<i>/NAME.bin``: each kernel's results
 of its last call. Results longer than :data:`SAMPLE_LIMIT` elements are written as
 :data:`SAMPLE_LIMIT` elements at positions ``offset + j * stride`` (see :func:`sample_positions`),
 taken after sorting for outputs compared without order.
@@ -37,6 +40,7 @@ from tasks.model import CompareMode, KernelTask, Role
 TIMING_SOURCE = "timing.cpp"
 CALLS_FILE = "calls.txt"
 STOP_FILE = "stop.txt"
+INPUTS_FILE = "inputs_changed.txt"
 SAMPLE_LIMIT = 1 << 18
 """Results longer than this many elements are sampled rather than written whole."""
 
@@ -175,7 +179,7 @@ void save_result(const std::string& path, const T* data, size_t count, bool sort
 def timing_source(task: KernelTask) -> str:
     """The C++ timing driver for ``task``'s signature (and its comparison modes, for sampling)."""
     signature = task.signature
-    load, restore, args, save = [], [], [], []
+    load, restore, args, save, check = [], [], [], [], []
     for param in signature.params:
         name, ctype, var = param.name, param.dtype.c_type, f"arg_{param.name}"
         path = f'pf_in + "/{name}.bin"'
@@ -183,9 +187,14 @@ def timing_source(task: KernelTask) -> str:
             load.append(f'    const {ctype} {var} = scalar<{ctype}>(read_blob({path}), "{name}");')
             args.append(var)
         elif param.role is Role.input:
-            load.append(f"    const Blob {var} = read_blob({path});")
-            load.append(f"    make_readonly({var});")
-            args.append(f"reinterpret_cast<const {ctype}*>({var}.data)")
+            load.append(f"    const Blob {var}_initial = read_blob({path});")
+            load.append(f"    const unsigned long long {var}_digest = digest({var}_initial);")
+            load.append(f"    std::vector<Blob> {var};")
+            load.append(f"    for (size_t k = 0; k < pf_kernels; ++k) {var}.push_back(copy_blob({var}_initial));")
+            load.append(f"    std::free({var}_initial.data);")
+            args.append(f"reinterpret_cast<const {ctype}*>({var}[k].data)")
+            note = f'pf_changed += std::to_string(k) + " {name}\\n";'
+            check.append(f"        if (digest({var}[k]) != {var}_digest) {note}")
         else:
             load.append(f"    const Blob {var}_initial = read_blob({path});")
             load.append(f"    std::vector<Blob> {var};")
@@ -204,6 +213,11 @@ def timing_source(task: KernelTask) -> str:
         f"    auto pf_call = [&](size_t k) {{ pf_fn[k]({', '.join(args)}); }};",
     ]
     saving = [
+        "    std::string pf_changed;",
+        "    for (size_t k = 0; k < pf_kernels; ++k) {",
+        *check,
+        "    }",
+        f'    write_bytes(pf_out + "/{INPUTS_FILE}", pf_changed.data(), pf_changed.size());',
         "    for (size_t k = 0; k < pf_kernels; ++k) {",
         '        const std::string dir = pf_out + "/v" + std::to_string(k);',
         "        make_dir(dir);",

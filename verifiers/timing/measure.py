@@ -18,7 +18,7 @@ from sandbox import Job, JobResult, Limits, Sandbox
 from tasks.instance import Instance, make_instance
 from tasks.kernel_library import kernel_library
 from tasks.model import KernelTask
-from tasks.timing_harness import CALLS_FILE, STOP_FILE, result_dir, timing_command
+from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, result_dir, timing_command
 from verifiers.context import StageContext
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.timing.bundle import TIMING_BINARY, Bundle, build_bundle
@@ -48,7 +48,10 @@ class Measurement:
     """Per kernel, the results of its last call (sampled when long; see ``tasks.timing_harness``)."""
     stop: str = ""
     """Why sampling stopped: ``precision``, ``budget`` or ``max-samples``."""
+    changed_inputs: dict[int, list[str]] = field(default_factory=dict)
+    """Per kernel, the inputs it changed (each kernel has its own copies)."""
     sample_seed: int = 0
+    """Seed of the result sampling (see ``tasks.timing_harness.sample_positions``)."""
 
     @property
     def ok(self) -> bool:
@@ -156,7 +159,11 @@ def run_timing(
             for param in task.signature.results
         }
     stop = result.files.get(f"{OUT_DIR}/{STOP_FILE}", b"").decode().strip()
-    return Measurement(instance, threads, result, samples, order, results, stop, sample_seed)
+    changed: dict[int, list[str]] = {}
+    for line in result.files.get(f"{OUT_DIR}/{INPUTS_FILE}", b"").decode().splitlines():
+        kernel, name = line.split()
+        changed.setdefault(int(kernel), []).append(name)
+    return Measurement(instance, threads, result, samples, order, results, stop, changed, sample_seed)
 
 
 def _read_calls(raw: bytes, kernels: int) -> tuple[list[tuple[int, int]], dict[int, np.ndarray]]:
