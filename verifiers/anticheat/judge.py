@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from tasks.compare import compare_outputs
 from tasks.model import KernelTask
 from tasks.probe_harness import READONLY_EXIT
@@ -110,16 +108,20 @@ def _crash_findings(runs: dict[str, ProbeRun]) -> list[Finding]:
 
 
 def _timing_findings(run: ProbeRun, settings: AntiCheatSettings) -> list[Finding]:
-    """Calls on unchanged inputs much faster than calls on fresh inputs: work skipped when inputs repeat."""
+    """Calls on unchanged inputs much faster than calls on fresh inputs: work skipped when inputs repeat.
+
+    The fastest call of each kind counts: a busy machine only ever slows calls down, so the minimum
+    is the cost of the work itself, and an honest kernel's repeats are never much cheaper.
+    """
     repeat = [ns for tag, ns in run.times_ns.items() if tag.endswith("-repeat")]
     fresh = [ns for tag, ns in run.times_ns.items() if tag.endswith("-fresh")]
     if not repeat or not fresh:
         return []
-    repeat_s, fresh_s = float(np.median(repeat)) / 1e9, float(np.median(fresh)) / 1e9
+    repeat_s, fresh_s = min(repeat) / 1e9, min(fresh) / 1e9
     if fresh_s < settings.memo_floor_s or repeat_s >= settings.memo_ratio * fresh_s:
         return []
     message = (
-        f"calls on unchanged inputs take {repeat_s * 1e6:.0f} us (median), calls on fresh inputs "
+        f"calls on unchanged inputs take {repeat_s * 1e6:.0f} us (fastest), calls on fresh inputs "
         f"{fresh_s * 1e6:.0f} us: work is skipped when the inputs repeat"
     )
     return [Finding(Cheat.memoization, message, "probe.repeat_timing")]

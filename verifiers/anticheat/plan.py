@@ -12,8 +12,10 @@ The check plan runs in a fresh process, so its first call is the process's first
     seen-content    A         1     A again, in B's old buffers: memoized by pointer
 
 The repeat plan (after the check plan, in the same process) times calls on unchanged contents
-against calls on contents not seen for many calls, all copied in the same way before each call:
-``R`` (return to R), ``R`` again (a repeat), ``P_j`` (fresh); repeated ``cycles`` times.
+against calls on contents never seen before, all copied in the same way before each call:
+``R`` (return to R), ``R`` again (a repeat), ``P_j`` (fresh); repeated ``cycles`` times. Each
+``P_j`` is a near-duplicate of ``R`` (where the task's inputs allow one), so that repeats and
+fresh calls do the same amount of work whatever the kernel's cost depends on.
 """
 
 from __future__ import annotations
@@ -80,9 +82,10 @@ def probe_size(task: KernelTask, override: dict[str, int] | None) -> dict[str, i
 
 def probe_instances(task: KernelTask, size: dict[str, int], cycles: int) -> dict[str, Instance]:
     """Never-seen instances for the check and repeat plans (fresh random seeds every time)."""
-    names = ["A", "B", "C", "D", "R", *(f"P{j}" for j in range(cycles))]
-    instances = {name: make_instance(task, size, secrets.randbits(62)) for name in names}
-    instances["A2"] = near_duplicate(instances["A"], np.random.default_rng(secrets.randbits(62)))
+    instances = {name: make_instance(task, size, secrets.randbits(62)) for name in ["A", "B", "C", "D", "R"]}
+    rng = np.random.default_rng(secrets.randbits(62))
+    instances["A2"] = near_duplicate(instances["A"], rng)
+    instances.update({f"P{j}": near_duplicate(instances["R"], rng) for j in range(cycles)})
     return instances
 
 

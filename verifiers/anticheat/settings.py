@@ -15,7 +15,7 @@ class AntiCheatSettings(BaseModel):
     roofline_slack: float = Field(default=2.0, ge=1.0)
     """A timed call faster than the roofline bound divided by this is rejected (the slack absorbs probe error)."""
     memo_ratio: float = Field(default=0.5, gt=0, lt=1)
-    """Calls on unchanged inputs faster than this fraction of calls on fresh inputs mean memoization."""
+    """Repeats faster than this fraction of fresh calls (the fastest of each) mean memoization."""
     memo_floor_s: float = Field(default=20e-6, ge=0)
     """Below this call time the repeat-versus-fresh comparison is left out: timer noise dominates."""
     delay_ms: int = Field(default=40, ge=1)

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from verifiers.anticheat.findings import Cheat, Finding
 from verifiers.timing.bundle import SymbolReport
 
-_LITERALS = re.compile(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'", re.S)
+_LITERALS = re.compile(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|(?<![0-9A-Fa-f])'(?:\\.|[^'\\\n])*'", re.S)
+"""Comments, string literals and character literals (a quote after a digit is a digit separator: 20'000'000)."""
 
 _CODE_RULES: list[tuple[Cheat, str, str]] = [
     (Cheat.calls_reference, r"\bpf_kernel_\w*", "names a kernel of the timing program"),
@@ -60,6 +61,7 @@ _STRING_RULES: list[tuple[Cheat, str, str]] = [
     (Cheat.harness_detection, r"\b(?:syscall|cpuid)\b", "inspects the machine or the process (inline assembly)"),
     (Cheat.precomputed, r"\.incbin\b", "embeds a file (inline assembly)"),
 ]
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 _INCLUDE = re.compile(r"^[ \t]*#[ \t]*(?:include|import|embed)[ \t]*(?:\"|<[ \t]*/)", re.M)
 _NUMBER = re.compile(r"(?<![\w.])(\d[\d']*(?:\.\d*)?(?:[eE][+-]?\d+)?)(?:[uUlLfF]*)\b")
 _BRACES = re.compile(r"\{[^{}]*\}")
@@ -170,10 +172,10 @@ def source_findings(source: str, *, reference: str, function: str, sizes: Iterab
     for cheat, pattern, what in _STRING_RULES:
         if matches := list(re.finditer(pattern, strings)):
             findings.append(Finding(cheat, f"{_lines(strings, matches)}: {what}", "source"))
-    if matches := list(_INCLUDE.finditer(code)):
-        findings.append(
-            Finding(Cheat.precomputed, f"{_lines(code, matches)}: includes a file other than a system header", "source")
-        )
+    directives = _COMMENTS.sub(lambda m: _blank(m.group()), source)
+    if matches := list(_INCLUDE.finditer(directives)):
+        message = f"{_lines(directives, matches)}: includes a file other than a system header"
+        findings.append(Finding(Cheat.precomputed, message, "source"))
     findings += _literal_findings(code, sizes)
     findings += _reference_helper_findings(code, reference, function)
     return findings

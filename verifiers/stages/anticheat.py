@@ -17,8 +17,8 @@ from verifiers.timing.roofline_cache import machine_roofline
 from verifiers.timing.roofline_probe import ProbeError
 from verifiers.verdict import Stage, StageResult, StageStatus
 
-REPEAT_CYCLES = 8
-"""Repeat/fresh cycles of the repeat plan: 8 fresh instances, so a cache must hold 8 entries to hide."""
+REPEAT_CYCLES = 12
+"""Repeat/fresh cycles of the repeat plan: 12 fresh instances, so a cache must hold 12 entries to hide."""
 
 
 class AntiCheatStage:
