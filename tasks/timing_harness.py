@@ -17,9 +17,9 @@ One *iteration* calls every kernel once, in an order rotated by one each iterati
 equally often and slow drifts of the machine hit all kernels alike. ``WARMUP`` iterations run
 untimed first. Sampling then stops after ``MAX_SAMPLES`` iterations, or once at least
 ``MIN_SAMPLES`` were taken and either ``BUDGET_S`` seconds have passed or, for every other kernel,
-the ``CONFIDENCE`` interval of its time ratio to kernel 1 (a paired percentile bootstrap of the
-ratio of medians, 200 resamples: the statistic :mod:`verifiers.timing.stats` reports, with more
-resamples) has a relative half-width below ``TARGET``. ``SEED`` seeds the resampling and the
+the ``CONFIDENCE`` interval of its time ratio to kernel 1 (a paired expanded-percentile bootstrap
+of the ratio of medians, 200 resamples: the interval :mod:`verifiers.timing.stats` reports, with
+more resamples) has a relative half-width below ``TARGET``. ``SEED`` seeds the resampling and the
 choice of sampled result elements.
 
 Outputs: ``OUT_DIR/calls.txt`` (``ITERATION KERNEL NANOSECONDS`` per timed call, in call order),
@@ -69,7 +69,25 @@ double median(std::vector<double>& values) {
     return 0.5 * (upper + *std::max_element(values.begin(), values.begin() + mid));
 }
 
-// Relative half-width of the paired percentile-bootstrap interval of median(a) / median(b).
+double normal_quantile(double p) {
+    double lo = -12, hi = 12;
+    for (int i = 0; i < 100; ++i) {
+        const double mid = 0.5 * (lo + hi);
+        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+// One tail of the expanded percentile interval (see verifiers/timing/stats.py).
+double expanded_tail(double confidence, size_t n) {
+    const double z = normal_quantile(1 - (1 - confidence) / 2), dof = double(n) - 1;
+    const double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z;
+    const double t = z + (z3 + z) / (4 * dof) + (5 * z5 + 16 * z3 + 3 * z) / (96 * dof * dof) +
+                     (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * dof * dof * dof);
+    return 0.5 * std::erfc(std::sqrt(double(n) / dof) * t / std::sqrt(2.0));
+}
+
+// Relative half-width of the paired expanded-percentile bootstrap interval of median(a) / median(b).
 double ratio_halfwidth(const std::vector<long long>& a, const std::vector<long long>& b, double confidence,
                        unsigned long long& state) {
     const size_t n = a.size();
@@ -86,7 +104,7 @@ double ratio_halfwidth(const std::vector<long long>& a, const std::vector<long l
         ratios[r] = median(x) / median(y);
     }
     std::sort(ratios.begin(), ratios.end());
-    const double tail = (1 - confidence) / 2;
+    const double tail = expanded_tail(confidence, n);
     const double low = ratios[size_t(tail * kResamples)];
     const double high = ratios[size_t(std::ceil((1 - tail) * kResamples)) - 1];
     return (high - low) / (2 * estimate);

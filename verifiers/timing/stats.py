@@ -4,14 +4,18 @@ Sample ``i`` of two kernels comes from the same iteration of the interleaved tim
 two times share whatever the machine was doing then. Resampling whole iterations (pairs) keeps
 that shared part, which cancels in the ratio, and so gives narrower and honest intervals on a
 noisy machine. The estimate is ``median(numerator) / median(denominator)``; the interval is the
-percentile interval of that statistic over resampled iterations. In simulation with heavy-tailed
-noise and drift it keeps the false-positive rate of an A/A comparison near 5% from about ten pairs
-on (fewer pairs make it too narrow; see ``TimingSettings.min_samples``).
+*expanded* percentile interval of that statistic over resampled iterations (Hesterberg, "What
+teachers should know about the bootstrap", 2015): the plain percentile interval is too narrow for
+few samples, so its tail probability is shrunk to ``Phi(-sqrt(n/(n-1)) * t_{n-1, 1-alpha/2})``,
+which widens it noticeably at ten pairs and hardly at fifty. On timings recorded on a busy 2-core
+machine and on simulated heavy-tailed, drifting noise, this keeps the false-positive rate of an A/A
+comparison at or below 5% from ten pairs on (see ``TimingSettings.min_samples``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -58,6 +62,25 @@ def ratio_of_medians(
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(top), size=(resamples, len(top)))
     ratios = np.median(top[picks], axis=1) / np.median(bottom[picks], axis=1)
-    tail = (1 - confidence) / 2
+    tail = expanded_tail(confidence, len(top))
     low, high = np.quantile(ratios, [tail, 1 - tail])
     return RatioInterval(estimate, float(min(low, estimate)), float(max(high, estimate)))
+
+
+def t_quantile(p: float, dof: float) -> float:
+    """Student's t quantile by the Cornish-Fisher expansion (within 0.1% of exact from 5 degrees of freedom)."""
+    z = NormalDist().inv_cdf(p)
+    return (
+        z
+        + (z**3 + z) / (4 * dof)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * dof**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * dof**3)
+    )
+
+
+def expanded_tail(confidence: float, samples: int) -> float:
+    """The tail probability of the expanded percentile interval for ``samples`` samples (one tail)."""
+    if samples < 2:
+        return (1 - confidence) / 2
+    t = t_quantile(1 - (1 - confidence) / 2, samples - 1)
+    return NormalDist().cdf(-((samples / (samples - 1)) ** 0.5) * t)
