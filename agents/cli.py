@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from agents.sandbox_cli import sandbox_app
+from agents.solve_cli import solve_command
 from agents.tasks_cli import tasks_app
+from agents.verify_cli import verify_command
 
 app = typer.Typer(
     name="agent",
@@ -13,6 +16,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(sandbox_app, name="sandbox")
+app.command("solve")(solve_command)
+app.command("verify")(verify_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

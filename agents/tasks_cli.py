@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -25,7 +26,7 @@ def _load(name: str) -> KernelTask:
     try:
         return resolve_task(name)
     except TaskFileError as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        _plain(err_console, str(exc), style="red")
         raise typer.Exit(2) from None
 
 
@@ -42,7 +43,11 @@ def list_tasks(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
         table.add_column(column)
     for task in tasks:
         table.add_row(
-            task.name, task.family.value, ", ".join(task.targets), ", ".join(task.tags), task.signature.prototype()
+            task.name,
+            task.family.value,
+            ", ".join(task.targets),
+            escape(", ".join(task.tags)),
+            task.signature.prototype(),
         )
     console.print(table)
 
@@ -115,10 +120,15 @@ def _print_check(report: TaskCheck) -> None:
         + (f"  reference {bench}" if bench else "")
     )
     for problem in report.problems:
-        console.print(f"     [red]{problem}[/red]", highlight=False)
+        _plain(console, f"     {problem}", style="red")
     for check in report.tests + report.benches:
         if not check.ok:
-            console.print(f"     [red]{_size(check.size)}: {check.message}[/red]", highlight=False)
+            _plain(console, f"     {_size(check.size)}: {check.message}", style="red")
+
+
+def _plain(target: Console, text: str, style: str = "") -> None:
+    """Print ``text`` as it is: no markup (file paths, regexes and compiler logs hold brackets), no wrapping."""
+    target.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
 
 
 def _size(size: dict[str, int]) -> str:

@@ -1,10 +1,13 @@
-"""The local backend: a subprocess with rlimits in its own session. Weaker than containers.
+"""The local backend: a subprocess under rlimits, in its own session and namespaces. Weaker than containers.
 
-Each job runs in a fresh temporary dir, in a new session and process group, with CPU, memory,
-file-size and core rlimits; the whole group is killed when the wall time runs out. Where the
-kernel permits unprivileged user namespaces (or we are root), the job also runs in a fresh network
-namespace through ``unshare``, so it has no network. It cannot stop writes to the host's files
-the user may write, nor hide the host's processes; :attr:`LocalSandbox.unenforced` says so.
+Each job runs in a fresh temporary dir, in a new session and process group, with CPU, memory
+(``RLIMIT_DATA``), file-size, open-file and core rlimits. Where ``unshare`` may create namespaces
+(as root, or where unprivileged user namespaces are allowed), the job also gets a network namespace
+(no network), a PID namespace (it cannot see the host's processes, and when its namespace's init dies
+every process in it dies: nothing outlives the job) and a small init so that the job itself is not
+PID 1. Run as root, the job drops to ``nobody`` (with ``RLIMIT_NPROC`` then bounding its processes).
+It cannot stop writes to host files its user may write, nor reads of the host's files;
+:attr:`LocalSandbox.unenforced` lists every such gap.
 """
 
 from __future__ import annotations
@@ -17,26 +20,69 @@ import signal
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from sandbox.job import Job, JobError, JobResult, JobStatus
+from sandbox.exit_status import death_signal, signal_name
+from sandbox.guarantees import Guarantee
+from sandbox.job import Job, JobError, JobResult, JobStatus, check_relative_path
 from sandbox.output import CappedBuffer, drain
 from sandbox.workdir import collect, populate
 
 _BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+_NOBODY = 65534
+_NOFILE = 4096
+_INIT_SHIM = ["sh", "-c", '"$@" & wait $!', "sh"]
+"""PID 1 of the job's namespace: the job runs as its child, so that signals reach it as usual."""
+_MEMORY_MARKERS = ("std::bad_alloc", "Cannot allocate memory", "MemoryError", "out of memory")
+
+
+@dataclass(frozen=True)
+class _Isolation:
+    """What this machine lets the local backend do."""
+
+    namespaces: bool
+    """``unshare`` can make network, PID and mount namespaces."""
+    drop_to_nobody: bool
+    """We are root and ``setpriv`` can switch the job to ``nobody``."""
+
+    @property
+    def unenforced(self) -> frozenset[str]:
+        gaps = {Guarantee.filesystem}
+        if not self.namespaces:
+            gaps |= {Guarantee.network, Guarantee.host_processes, Guarantee.process_tree}
+        if not self.drop_to_nobody:
+            gaps.add(Guarantee.pids)
+        return frozenset(gaps)
+
+    def prefix(self, network: bool) -> list[str]:
+        """The command words that wrap a job's command."""
+        words: list[str] = []
+        if self.namespaces:
+            words += ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
+            words += [] if network else ["--net"]
+            words += [] if os.geteuid() == 0 else ["--map-root-user"]
+            words.append("--")
+        if self.drop_to_nobody:
+            words += ["setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups", "--no-new-privs", "--"]
+        if self.namespaces:
+            words += _INIT_SHIM
+        return words
 
 
 @cache
-def _unshare_works() -> bool:
-    """Whether ``unshare --net`` can create a network namespace here."""
-    if not shutil.which("unshare"):
-        return False
-    try:
-        probe = subprocess.run(["unshare", "--net", "--map-root-user", "true"], capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return probe.returncode == 0
+def _isolation() -> _Isolation:
+    """Probe once what isolation this machine permits."""
+    root = os.geteuid() == 0
+    namespaces = False
+    if shutil.which("unshare"):
+        probe = _Isolation(namespaces=True, drop_to_nobody=False).prefix(network=False)
+        try:
+            namespaces = subprocess.run([*probe, "true"], capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            namespaces = False
+    return _Isolation(namespaces=namespaces, drop_to_nobody=root and shutil.which("setpriv") is not None)
 
 
 class LocalSandbox:
@@ -46,10 +92,8 @@ class LocalSandbox:
 
     def __init__(self, scratch: Path | None = None) -> None:
         self._scratch = scratch
-        isolation = {"filesystem", "processes-visible"}
-        if not _unshare_works():
-            isolation.add("network")
-        self.unenforced = frozenset(isolation)
+        self._isolation = _isolation()
+        self.unenforced = self._isolation.unenforced
 
     def run(self, job: Job) -> JobResult:
         """Run ``job`` as a local subprocess under rlimits."""
@@ -57,7 +101,11 @@ class LocalSandbox:
             workdir = Path(tmp) / "work"
             workdir.mkdir()
             try:
+                for rel in job.collect:
+                    check_relative_path(rel)
                 populate(workdir, job)
+                if self._isolation.drop_to_nobody:
+                    _hand_over(Path(tmp), workdir)
             except (JobError, OSError) as exc:
                 return JobResult(status=JobStatus.sandbox_error, message=str(exc))
             return self._execute(job, workdir)
@@ -68,9 +116,8 @@ class LocalSandbox:
     def _execute(self, job: Job, workdir: Path) -> JobResult:
         limits = job.limits
         env = {**_BASE_ENV, "HOME": str(workdir), "TMPDIR": str(workdir), **job.env}
-        command = list(job.command)
-        if not limits.network and "network" not in self.unenforced:
-            command = ["unshare", "--net", "--map-root-user", "--", *command]
+        command = [*self._isolation.prefix(limits.network), *job.command]
+        nproc = limits.pids if self._isolation.drop_to_nobody else None
 
         def confine() -> None:
             cpu = max(1, int(limits.cpu_seconds + 0.999))
@@ -78,6 +125,9 @@ class LocalSandbox:
             size = limits.file_size_mb * 2**20
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (_NOFILE, _NOFILE))
+            if nproc is not None:
+                resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             if not job.env.get("PARAFORGE_SANITIZER"):
                 memory = limits.memory_mb * 2**20
                 resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
@@ -112,15 +162,17 @@ class LocalSandbox:
         wall = time.monotonic() - started
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
-        status, message = _classify(process.returncode, timed_out, out, err, limits.wall_s)
+        code = process.returncode
+        died_by = death_signal(code)
+        status, message = _classify(code, died_by, timed_out, out, err, limits.wall_s)
         try:
             files = collect(workdir, job.collect, max_bytes=limits.file_size_mb * 2**20 * 4)
         except JobError as exc:
             status, message, files = JobStatus.sandbox_error, str(exc), {}
         return JobResult(
             status=status,
-            exit_code=process.returncode if process.returncode >= 0 else None,
-            signal=-process.returncode if process.returncode < 0 else None,
+            exit_code=code if died_by is None else None,
+            signal=died_by,
             stdout=out.text(),
             stderr=err.text(),
             stdout_dropped=out.dropped,
@@ -132,22 +184,29 @@ class LocalSandbox:
         )
 
 
+def _hand_over(tmp: Path, workdir: Path) -> None:
+    """Give the work dir to ``nobody``; its parent stays root's, passable but not writable."""
+    tmp.chmod(0o711)
+    for path in [workdir, *workdir.rglob("*")]:
+        os.lchown(path, _NOBODY, _NOBODY)
+
+
 def _kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 
 
 def _classify(
-    returncode: int, timed_out: bool, out: CappedBuffer, err: CappedBuffer, wall_s: float
+    code: int, died_by: int | None, timed_out: bool, out: CappedBuffer, err: CappedBuffer, wall_s: float
 ) -> tuple[JobStatus, str]:
     if timed_out:
-        return JobStatus.timeout, f"wall time limit of {wall_s:g} s reached; the process group was killed"
-    if returncode == -signal.SIGXCPU or (returncode == -signal.SIGKILL and "memory" in err.text().lower()):
+        return JobStatus.timeout, f"wall time limit of {wall_s:g} s reached; the job's processes were killed"
+    if died_by == signal.SIGXCPU:
         return JobStatus.timeout, "CPU time limit reached"
-    if "std::bad_alloc" in err.text() or "Cannot allocate memory" in err.text():
+    if code != 0 and any(marker in err.text() for marker in _MEMORY_MARKERS):
         return JobStatus.oom, "memory limit reached"
-    if returncode < 0:
-        return JobStatus.killed, f"killed by signal {signal.Signals(-returncode).name}"
+    if died_by is not None:
+        return JobStatus.killed, f"killed by signal {signal_name(died_by)}"
     if out.dropped or err.dropped:
         return JobStatus.output_capped, f"output cap reached; {out.dropped + err.dropped} bytes dropped"
     return JobStatus.ok, ""

@@ -16,15 +16,20 @@ def populate(workdir: Path, job: Job) -> None:
         target = workdir / check_relative_path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, Path):
-            if content.is_symlink():
-                raise JobError(f"job file {rel!r} is a symlink ({content} -> {os.readlink(content)}); refusing it")
-            if not content.is_file():
-                raise JobError(f"job file {rel!r}: {content} is not a regular file")
+            check_host_file(rel, content)
             shutil.copyfile(content, target)
         else:
             target.write_bytes(content)
     for rel in job.executable:
         (workdir / check_relative_path(rel)).chmod(0o755)
+
+
+def check_host_file(rel: str, path: Path) -> None:
+    """Refuse a host file given as job content unless it is a regular file reached without a final symlink."""
+    if path.is_symlink():
+        raise JobError(f"job file {rel!r} is a symlink ({path} -> {os.readlink(path)}); refusing it")
+    if not path.is_file():
+        raise JobError(f"job file {rel!r}: {path} is not a regular file")
 
 
 def collect(workdir: Path, patterns: list[str], max_bytes: int) -> dict[str, bytes]:

@@ -36,7 +36,12 @@ def compare_outputs(task: KernelTask, expected: dict[str, np.ndarray], actual: d
 
 
 def compare_array(expected: np.ndarray, actual: np.ndarray, rule: Comparison) -> str | None:
-    """Why ``actual`` differs from ``expected`` under ``rule``, or None if it does not."""
+    """Why ``actual`` differs from ``expected`` under ``rule``, or None if it does not.
+
+    An element still holding the poison pattern is a mismatch whatever the tolerance (unless the expected
+    element has the same bits): float poison is a tiny number that would otherwise pass as "close" to 0,
+    and bool poison reads as true.
+    """
     expected, actual = np.asarray(expected).reshape(-1), np.asarray(actual).reshape(-1)
     if expected.shape != actual.shape:
         return f"expected {expected.size} elements, got {actual.size}"
@@ -45,24 +50,28 @@ def compare_array(expected: np.ndarray, actual: np.ndarray, rule: Comparison) ->
     if expected.dtype.kind == "f" and rule.mode is not CompareMode.exact:
         with np.errstate(invalid="ignore", over="ignore"):
             bad = ~np.isclose(actual, expected, rtol=rule.rtol, atol=rule.atol, equal_nan=True)
+    elif expected.dtype.kind == "f":
+        bad = (actual != expected) & ~(np.isnan(actual) & np.isnan(expected))
     else:
         bad = actual != expected
+    unwritten = _poison_mask(actual) & ~_poison_mask(expected)
+    bad |= unwritten
     if not bad.any():
         return None
     where = np.flatnonzero(bad)
     first = int(where[0])
-    unwritten = _poisoned(actual, where)
     detail = f"{len(where)} of {expected.size} elements differ; first at index {first}: "
     detail += f"expected {expected[first]!r}, got {actual[first]!r}"
     if rule.mode is CompareMode.unordered:
         detail += " (after sorting both)"
-    elif unwritten:
-        detail += f"; {unwritten} of them were never written (still hold the poison pattern)"
+    if unwritten.any():
+        detail += f"; {int(unwritten.sum())} of them were never written (still hold the poison pattern)"
     return detail
 
 
-def _poisoned(actual: np.ndarray, where: np.ndarray) -> int:
-    if actual.dtype.itemsize == 0 or not len(where):
-        return 0
-    raw = actual[where].view(np.uint8).reshape(len(where), actual.dtype.itemsize)
-    return int(np.all(raw == POISON_BYTE, axis=1).sum())
+def _poison_mask(values: np.ndarray) -> np.ndarray:
+    """Which elements of ``values`` have every byte equal to :data:`POISON_BYTE`."""
+    if values.dtype.itemsize == 0 or not values.size:
+        return np.zeros(values.shape, dtype=bool)
+    raw = np.ascontiguousarray(values).view(np.uint8).reshape(values.size, values.dtype.itemsize)
+    return np.all(raw == POISON_BYTE, axis=1)

@@ -8,9 +8,14 @@ Two files come out of a signature:
 * ``driver.cpp`` reads every argument from ``IN_DIR/NAME.bin`` (raw little-endian elements),
   calls the kernel ``WARMUP + REPEATS`` times, restoring outputs and inouts to their initial
   contents before every call (outside the timed region), writes the results of the last call to
-  ``OUT_DIR/NAME.bin`` and the per-call times to ``OUT_DIR/times_ns.txt``.
+  ``OUT_DIR/NAME.bin`` and the per-call times to ``OUT_DIR/times_ns.txt``. With the optional
+  last argument ``--check-inputs`` it keeps a pristine copy of every input array and, after the
+  calls, writes each input the kernel changed (despite its ``const``) to ``OUT_DIR/NAME.bin``.
 
-Usage of the built program: ``driver IN_DIR OUT_DIR WARMUP REPEATS``.
+Buffers are 64-byte aligned and padded, except under AddressSanitizer, where every array gets
+exactly its own bytes so that the first element past the end is already an overflow.
+
+Usage of the built program: ``driver IN_DIR OUT_DIR WARMUP REPEATS [--check-inputs]``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from tasks.model import Role, Signature
 SIGNATURE_HEADER = "signature.h"
 DRIVER_SOURCE = "driver.cpp"
 TIMES_FILE = "times_ns.txt"
+CHECK_INPUTS = "--check-inputs"
+"""Optional last driver argument: write back every input array the kernel changed."""
 
 
 def signature_header(signature: Signature) -> str:
@@ -48,7 +55,27 @@ namespace {
     std::exit(2);
 }
 
-// Reads IN_DIR/NAME.bin into a 64-byte aligned buffer (never null, even when empty).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PF_EXACT_BUFFERS 1
+#endif
+#endif
+
+// A 64-byte aligned buffer for `bytes` bytes (never null, even when empty): padded for speed, or
+// exact under AddressSanitizer so that any access past the end is reported.
+void* allocate(size_t bytes, size_t* usable) {
+#ifdef PF_EXACT_BUFFERS
+    *usable = bytes ? bytes : 1;
+    void* data = nullptr;
+    if (posix_memalign(&data, 64, *usable) != 0) data = nullptr;
+    return data;
+#else
+    *usable = ((bytes + 63) / 64 + 1) * 64;
+    return std::aligned_alloc(64, *usable);
+#endif
+}
+
+// Reads IN_DIR/NAME.bin into a fresh aligned buffer.
 template <typename T>
 T* load(const std::string& dir, const char* name, size_t* count) {
     const std::string path = dir + "/" + name + ".bin";
@@ -58,10 +85,10 @@ T* load(const std::string& dir, const char* name, size_t* count) {
     const long bytes = std::ftell(f);
     std::fseek(f, 0, SEEK_SET);
     if (bytes < 0 || bytes % sizeof(T) != 0) die(path + " does not hold whole elements");
-    const size_t padded = ((size_t(bytes) + 63) / 64 + 1) * 64;
-    void* data = std::aligned_alloc(64, padded);
+    size_t usable = 0;
+    void* data = allocate(size_t(bytes), &usable);
     if (!data) die(std::string("out of memory loading ") + name);
-    std::memset(data, 0, padded);
+    std::memset(data, 0, usable);
     if (bytes && std::fread(data, 1, size_t(bytes), f) != size_t(bytes)) die("short read of " + path);
     std::fclose(f);
     *count = size_t(bytes) / sizeof(T);
@@ -90,7 +117,8 @@ void store(const std::string& dir, const char* name, const T* data, size_t count
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 5) die("usage: driver IN_DIR OUT_DIR WARMUP REPEATS");
+    const bool pf_check_inputs = argc == 6 && std::strcmp(argv[5], "--check-inputs") == 0;
+    if (argc != 5 && !pf_check_inputs) die("usage: driver IN_DIR OUT_DIR WARMUP REPEATS [--check-inputs]");
     const std::string pf_in = argv[1], pf_out = argv[2];
     const long pf_warmup = std::atol(argv[3]), pf_repeats = std::atol(argv[4]);
     if (pf_warmup < 0 || pf_repeats < 1) die("WARMUP must be >= 0 and REPEATS >= 1");
@@ -109,9 +137,11 @@ _EPILOGUE = r"""
 
 def driver_source(signature: Signature) -> str:
     """The C++ driver for ``signature``."""
-    load, save, restore, args = [], [], [], []
-    for param in signature.params:
-        name, ctype, var = param.name, param.dtype.c_type, f"arg_{param.name}"
+    load, save, restore, check, args = [], [], [], [], []
+    for index, param in enumerate(signature.params):
+        # Variables are named by position, not by parameter name, so that no parameter name (``x`` next to
+        # ``x_count``, or ``argv``) can collide with another parameter's variables or the driver's own.
+        name, ctype, var = param.name, param.dtype.c_type, f"pf_arg{index}"
         args.append(var)
         if not param.is_array:
             load.append(f'    const {ctype} {var} = load_scalar<{ctype}>(pf_in, "{name}");')
@@ -122,6 +152,13 @@ def driver_source(signature: Signature) -> str:
             load.append(f'    {ctype}* {var}_initial = load<{ctype}>(pf_in, "{name}", &{var}_count);')
             restore.append(f"        std::memcpy({var}, {var}_initial, {var}_count * sizeof({ctype}));")
             save.append(f'    store<{ctype}>(pf_out, "{name}", {var}, {var}_count);')
+        else:
+            pristine = f'pf_check_inputs ? load<{ctype}>(pf_in, "{name}", &{var}_count) : nullptr'
+            load.append(f"    {ctype}* {var}_pristine = {pristine};")
+            check.append(f"        if (std::memcmp({var}, {var}_pristine, {var}_count * sizeof({ctype})) != 0)")
+            check.append(f'            store<{ctype}>(pf_out, "{name}", {var}, {var}_count);')
+    if check:
+        save += ["    if (pf_check_inputs) {", *check, "    }"]
     call = f"{signature.function}({', '.join(args)});"
     loop = [
         "",

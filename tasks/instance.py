@@ -10,6 +10,7 @@ import numpy as np
 
 from tasks.generators import ARRAY_GENERATORS, Value
 from tasks.model import KernelTask, Param, Role
+from tasks.shapes import ShapeError
 
 POISON_BYTE = 0xA5
 """Output buffers start filled with this byte, so that an element never written is noticed."""
@@ -71,20 +72,32 @@ def make_instance(task: KernelTask, size: dict[str, int], seed: int) -> Instance
     args: dict[str, Value] = {}
     for index, gen in enumerate(task.inputs):
         rng = np.random.default_rng(derive_seed(task.name, task.version, seed, index, sorted(size.items())))
-        if isinstance(gen, ARRAY_GENERATORS):
-            param = params[gen.param]
-            count = param.shape.evaluate(symbols) if param.shape is not None else None
-            args[gen.param] = gen.draw(rng, param.dtype, count)
-        else:
-            produced = gen.generate(rng, symbols, dtypes)
-            args.update(produced.values)
-            symbols.update(produced.symbols)
+        try:
+            if isinstance(gen, ARRAY_GENERATORS):
+                param = params[gen.param]
+                count = param.shape.evaluate(symbols) if param.shape is not None else None
+                if count is not None and count < 0:
+                    raise InstanceError(f"'{param.name}' has shape {param.shape} = {count} < 0")
+                args[gen.param] = gen.draw(rng, param.dtype, count)
+            else:
+                produced = gen.generate(rng, symbols, dtypes)
+                args.update(produced.values)
+                symbols.update(produced.symbols)
+        except ValueError as exc:  # ShapeError and InstanceError included
+            raise InstanceError(f"inputs[{index}] ({gen.kind}) failed at size {size}: {exc}") from exc
     output_lengths: dict[str, int] = {}
     for param in task.signature.params:
+        try:
+            value = param.size_expr.evaluate(symbols) if param.role is Role.size else None
+            expected = param.shape.evaluate(symbols) if param.is_array else None
+        except ShapeError as exc:
+            raise InstanceError(f"'{param.name}': {exc}") from exc
         if param.role is Role.size:
-            args[param.name] = param.size_expr.evaluate(symbols)
-        elif param.is_array:
-            expected = param.shape.evaluate(symbols)
+            limits = np.iinfo(param.dtype.numpy)
+            if not limits.min <= value <= limits.max:
+                raise InstanceError(f"size '{param.name}' = {value} does not fit {param.dtype} at size {size}")
+            args[param.name] = value
+        elif expected is not None:
             if expected < 0:
                 raise InstanceError(f"'{param.name}' has shape {param.shape} = {expected} < 0 at size {size}")
             if param.role is not Role.output and len(args[param.name]) != expected:

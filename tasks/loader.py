@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,9 @@ from tasks.model import KernelTask, TaskKind
 
 SUITE_DIR = Path(__file__).parent / "suite"
 """Where the built-in task suite lives."""
+
+_FIELD_LINE = re.compile(r"^(?P<field>[A-Za-z_][\w.\[\]]*(?: \(\w+\))?): (?P<message>.*)$")
+"""A cross-field problem line, e.g. ``inputs[0] (csr_graph): ...`` or ``sizes.test[1]: ...``."""
 
 _MODELS: dict[str, type[KernelTask]] = {TaskKind.kernel.value: KernelTask}
 
@@ -31,16 +36,18 @@ def load_task(path: Path | str) -> KernelTask:
     """Read and validate the task file at ``path``."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise TaskFileError(path, [("", f"cannot read the file: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:
+        raise TaskFileError(path, [("", f"not UTF-8 text (byte {exc.start}): {exc.reason}")]) from None
     return parse_task(text, source=path)
 
 
 def parse_task(text: str, source: Path | str = "<string>") -> KernelTask:
     """Validate a task given as YAML text; ``source`` names it in errors."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
@@ -48,26 +55,49 @@ def parse_task(text: str, source: Path | str = "<string>") -> KernelTask:
     if not isinstance(data, dict):
         raise TaskFileError(source, [("", f"expected a mapping of task fields, got {type(data).__name__}")])
     kind = data.get("kind", TaskKind.kernel.value)
-    model = _MODELS.get(kind)
+    model = _MODELS.get(kind) if isinstance(kind, str) else None
     if model is None:
         supported = ", ".join(_MODELS)
         raise TaskFileError(source, [("kind", f"task kind {kind!r} is not supported here (supported: {supported})")])
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise TaskFileError(source, [_describe(error) for error in exc.errors()]) from None
+        raise TaskFileError(source, [problem for error in exc.errors() for problem in _describe(error)]) from None
 
 
-def _describe(error: Any) -> tuple[str, str]:
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _describe(error: Any) -> list[tuple[str, str]]:
     field = ".".join(_loc_part(part) for part in error["loc"]).replace(".[", "[")
     message = error["msg"].removeprefix("Value error, ")
+    if not field and error["type"] == "value_error":
+        # Cross-field checks (tasks.validation) report one problem a line, each as "field.path: what".
+        return [_split_field(line) for line in message.splitlines() if line.strip()]
     if error["type"] == "extra_forbidden":
         message = "unknown field (check its spelling)"
     elif error["type"] == "missing":
         message = "required field is missing"
     elif "input" in error and error["type"] not in ("value_error", "assertion_error"):
         message = f"{message} (got {error['input']!r})"
-    return field, message
+    return [(field, message)]
+
+
+def _split_field(line: str) -> tuple[str, str]:
+    match = _FIELD_LINE.match(line)
+    return (match["field"], match["message"]) if match else ("", line)
 
 
 def _loc_part(part: str | int) -> str:

@@ -17,9 +17,15 @@ def run_oracle(instance: Instance) -> dict[str, np.ndarray]:
     if task.reference.numpy is None:
         raise OracleError(f"task {task.name} has no NumPy oracle")
     namespace: dict = {"np": np, "numpy": np}
-    exec(compile(task.reference.numpy, f"<{task.name} oracle>", "exec"), namespace)
     try:
-        result = namespace["oracle"](**instance.oracle_args())
+        exec(compile(task.reference.numpy, f"<{task.name} oracle>", "exec"), namespace)
+    except Exception as exc:  # the oracle is task code: report whatever it raised
+        raise OracleError(f"oracle of {task.name} failed to load: {type(exc).__name__}: {exc}") from exc
+    oracle = namespace.get("oracle")
+    if not callable(oracle):
+        raise OracleError(f"oracle of {task.name} does not define a function 'oracle'")
+    try:
+        result = oracle(**instance.oracle_args())
     except Exception as exc:  # the oracle is task code: report whatever it raised
         raise OracleError(f"oracle of {task.name} raised {type(exc).__name__}: {exc}") from exc
     results = task.signature.results

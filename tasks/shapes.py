@@ -1,7 +1,7 @@
 """Integer expressions over size symbols: ``n``, ``n+1``, ``rows*cols``, ``max(n-1, 0)``.
 
 Shape expressions are parsed once with :mod:`ast` into a restricted tree (names, integer
-constants, ``+ - * // %``, unary minus, ``min``/``max``) and evaluated against a mapping of
+constants, ``+ - * // % **``, unary minus, ``min``/``max``) and evaluated against a mapping of
 symbol values. Nothing else is accepted, so a task file can never execute code through a shape.
 """
 
@@ -24,6 +24,8 @@ _BINARY: dict[type[ast.operator], Callable[[int, int], int]] = {
     ast.Pow: operator.pow,
 }
 _FUNCTIONS: dict[str, Callable[..., int]] = {"min": min, "max": max}
+_MAX_EXPONENT = 64
+"""Largest exponent ``**`` accepts: a negative one gives a fraction, a huge one a number too big to compute."""
 
 
 class ShapeError(ValueError):
@@ -46,7 +48,7 @@ class ShapeExpr:
         match node:
             case ast.Constant(value=int() as value) if not isinstance(value, bool):
                 return
-            case ast.Name():
+            case ast.Name(id=name) if name not in _FUNCTIONS:
                 return
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
                 self._check(left)
@@ -73,7 +75,10 @@ class ShapeExpr:
         missing = self.symbols - values.keys()
         if missing:
             raise ShapeError(f"shape {self.text!r} needs unknown size symbol(s) {sorted(missing)}")
-        return int(self._eval(self._tree, values))
+        try:
+            return int(self._eval(self._tree, values))
+        except ZeroDivisionError:
+            raise ShapeError(f"shape {self.text!r} divides by zero at {dict(values)}") from None
 
     def _eval(self, node: ast.AST, values: Mapping[str, int]) -> int:
         match node:
@@ -82,12 +87,24 @@ class ShapeExpr:
             case ast.Name(id=name):
                 return int(values[name])
             case ast.BinOp(left=left, op=op, right=right):
-                return _BINARY[type(op)](self._eval(left, values), self._eval(right, values))
+                lhs, rhs = self._eval(left, values), self._eval(right, values)
+                if isinstance(op, ast.Pow) and not 0 <= rhs <= _MAX_EXPONENT:
+                    raise ShapeError(f"shape {self.text!r}: exponent {rhs} is outside 0..{_MAX_EXPONENT}")
+                return _BINARY[type(op)](lhs, rhs)
             case ast.UnaryOp(operand=operand):
                 return -self._eval(operand, values)
             case ast.Call(func=ast.Name(id=name), args=args):
-                return _FUNCTIONS[name](*(self._eval(arg, values) for arg in args))
+                return _FUNCTIONS[name]([self._eval(arg, values) for arg in args])  # also right for one argument
         raise AssertionError(f"unchecked node {node!r}")  # pragma: no cover - _check rejects it
+
+    def __eq__(self, other: object) -> bool:
+        """Same expression tree (spacing aside), so that two loads of one task file compare equal."""
+        if not isinstance(other, ShapeExpr):
+            return NotImplemented
+        return ast.dump(self._tree) == ast.dump(other._tree)
+
+    def __hash__(self) -> int:
+        return hash(ast.dump(self._tree))
 
     def __str__(self) -> str:
         return self.text

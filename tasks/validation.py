@@ -96,7 +96,8 @@ def _generator_problems(task: KernelTask) -> Iterator[str]:
             if name not in params:
                 yield f"{where}: fills '{name}', which is not a parameter (parameters: {sorted(params)})"
             elif name not in wanted:
-                yield f"{where}: fills '{name}', a {params[name].role} parameter; only inputs and inouts are generated"
+                role = params[name].role
+                yield f"{where}: fills '{name}', whose role is {role}; only inputs and inouts are generated"
             elif name in filled:
                 yield f"{where}: fills '{name}', already filled by inputs[{filled[name]}]"
             else:

@@ -1,13 +1,31 @@
-"""Building a kernel source with the task's generated driver, inside a sandbox."""
+"""Building a kernel source with the task's generated driver, inside a sandbox.
+
+The driver is the same for every kernel of a signature, so its object file is compiled once per
+signature, flavour and sandbox backend (and kept for the process's life); each build then only
+compiles the kernel and links. Should the driver alone fail to build, the build compiles both
+sources in one go, so that its log says what went wrong.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass
 
 from sandbox import Job, JobResult, Limits, Sandbox
 from tasks.harness import DRIVER_SOURCE, SIGNATURE_HEADER, driver_source, signature_header
-from tasks.model import KernelTask
-from verifiers.toolchain import BINARY, KERNEL_SOURCE, Flavour, compile_command
+from tasks.model import KernelTask, Signature
+from verifiers.toolchain import (
+    BINARY,
+    DRIVER_OBJECT,
+    KERNEL_SOURCE,
+    Flavour,
+    compile_command,
+    driver_object_command,
+)
+
+_DRIVER_OBJECTS: dict[tuple[str, Flavour, str], bytes] = {}
+_DRIVER_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -28,16 +46,37 @@ class Build:
 
 def build_kernel(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavour = Flavour.release) -> Build:
     """Compile ``source`` (defining the task's function) with the task's driver."""
-    job = Job(
-        command=compile_command(flavour),
-        files={
-            SIGNATURE_HEADER: signature_header(task.signature).encode(),
-            DRIVER_SOURCE: driver_source(task.signature).encode(),
-            KERNEL_SOURCE: source.encode(),
-        },
-        limits=Limits(wall_s=task.limits.compile_s, memory_mb=4096, pids=64),
-        collect=[BINARY],
-    )
-    result = sandbox.run(job)
+    limits = Limits(wall_s=task.limits.compile_s, memory_mb=4096, pids=64)
+    files: dict[str, bytes] = {
+        SIGNATURE_HEADER: signature_header(task.signature).encode(),
+        KERNEL_SOURCE: source.encode(),
+    }
+    driver = driver_object(task.signature, sandbox, flavour, limits)
+    if driver is not None:
+        files[DRIVER_OBJECT] = driver
+        command = compile_command(flavour, driver=DRIVER_OBJECT)
+    else:
+        files[DRIVER_SOURCE] = driver_source(task.signature).encode()
+        command = compile_command(flavour)
+    result = sandbox.run(Job(command=command, files=files, limits=limits, collect=[BINARY]))
     binary = result.files.get(BINARY) if result.succeeded else None
     return Build(result=result, binary=binary)
+
+
+def driver_object(signature: Signature, sandbox: Sandbox, flavour: Flavour, limits: Limits) -> bytes | None:
+    """The driver of ``signature`` compiled alone as ``flavour`` in ``sandbox`` (None if that fails)."""
+    header, driver = signature_header(signature), driver_source(signature)
+    key = (hashlib.sha256(f"{header}\0{driver}".encode()).hexdigest(), flavour, sandbox.name)
+    with _DRIVER_LOCK:
+        if key not in _DRIVER_OBJECTS:
+            job = Job(
+                command=driver_object_command(flavour),
+                files={SIGNATURE_HEADER: header.encode(), DRIVER_SOURCE: driver.encode()},
+                limits=limits,
+                collect=[DRIVER_OBJECT],
+            )
+            result = sandbox.run(job)
+            if not result.succeeded or DRIVER_OBJECT not in result.files:
+                return None
+            _DRIVER_OBJECTS[key] = result.files[DRIVER_OBJECT]
+        return _DRIVER_OBJECTS[key]

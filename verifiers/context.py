@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sandbox import Sandbox
 from tasks.model import KernelTask
 from verifiers.anticheat.settings import AntiCheatSettings
-from verifiers.build import Build
+from verifiers.build import Build, build_kernel
 from verifiers.candidate import Candidate
 from verifiers.timing.settings import TimingSettings
 from verifiers.toolchain import Flavour
@@ -29,6 +29,8 @@ class VerifyConfig(BaseModel):
     thread_counts: list[int] = Field(default_factory=lambda: [1, 2, 4])
     """OpenMP thread counts for correctness (4 oversubscribes a 2-core machine on purpose)."""
     race_threads: int = 4
+    run_s: float | None = Field(default=None, gt=0)
+    """Wall-clock limit of one test run of the kernel; default: the task's ``limits.test_s``."""
     max_source_bytes: int = 64_000
     timing_threads: int | None = None
     """Threads for timing; default: the cores available."""
@@ -54,6 +56,17 @@ class StageContext:
     """Builds made so far, by flavour, so that later stages reuse them."""
     artifacts: dict[str, Any] = field(default_factory=dict)
     """Other products later stages reuse, by name (e.g. the kernel bundle and the timing measurement)."""
+
+    def build(self, flavour: Flavour) -> Build:
+        """The candidate built as ``flavour``: built on first use, then reused (failed builds too)."""
+        if flavour not in self.builds:
+            self.builds[flavour] = build_kernel(self.task, self.candidate.source, self.sandbox, flavour)
+        return self.builds[flavour]
+
+    @property
+    def run_s(self) -> float:
+        """Wall-clock limit of one test run."""
+        return self.config.run_s or self.task.limits.test_s
 
     def log_path(self, name: str) -> Path:
         """A file under the candidate's log dir (created on demand)."""

@@ -10,6 +10,8 @@ KERNEL_SOURCE = "kernel.cpp"
 """Name of the kernel's source file (reference or candidate) inside a build job."""
 BINARY = "kernel"
 """Name of the built driver program."""
+DRIVER_OBJECT = "driver.o"
+"""The driver compiled alone, reused by every build of the same signature and flavour."""
 
 CXX = "clang++"
 """The compiler: clang, because libomp + Archer gives race reports without libgomp's false positives."""
@@ -33,20 +35,22 @@ _FLAGS: dict[Flavour, list[str]] = {
 }
 
 
-def compile_command(flavour: Flavour = Flavour.release) -> list[str]:
-    """The compiler invocation building the driver plus the kernel into :data:`BINARY`."""
-    return [
-        CXX,
-        "-std=c++17",
-        "-fopenmp",
-        *_FLAGS[flavour],
-        "-include",
-        SIGNATURE_HEADER,
-        DRIVER_SOURCE,
-        KERNEL_SOURCE,
-        "-o",
-        BINARY,
-    ]
+def compile_command(flavour: Flavour = Flavour.release, driver: str = DRIVER_SOURCE) -> list[str]:
+    """The compiler invocation building the driver plus the kernel into :data:`BINARY`.
+
+    ``driver`` is the driver's source, or its object file (:data:`DRIVER_OBJECT`) compiled earlier
+    by :func:`driver_object_command` with the same flavour, which is then only linked.
+    """
+    return [*_compiler(flavour), driver, KERNEL_SOURCE, "-o", BINARY]
+
+
+def driver_object_command(flavour: Flavour = Flavour.release) -> list[str]:
+    """The compiler invocation building the driver alone into :data:`DRIVER_OBJECT`."""
+    return [*_compiler(flavour), "-c", DRIVER_SOURCE, "-o", DRIVER_OBJECT]
+
+
+def _compiler(flavour: Flavour) -> list[str]:
+    return [CXX, "-std=c++17", "-fopenmp", *_FLAGS[flavour], "-include", SIGNATURE_HEADER]
 
 
 def flavour_flags(flavour: Flavour = Flavour.release) -> list[str]:

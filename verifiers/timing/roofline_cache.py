@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from sandbox import Sandbox
-from verifiers.timing.fingerprint import host_fingerprint
+from verifiers.hardware import hardware_fingerprint
 from verifiers.timing.roofline import Roofline
 from verifiers.timing.roofline_probe import measure_roofline
 
@@ -28,7 +28,7 @@ def paraforge_home() -> Path:
 
 def roofline_path(sandbox: Sandbox, threads: int) -> Path:
     """Where the roofline for this machine, backend and thread count is kept."""
-    return paraforge_home() / "roofline" / f"{host_fingerprint()}-{sandbox.name}-{threads}t.json"
+    return paraforge_home() / "roofline" / f"{hardware_fingerprint().digest[:16]}-{sandbox.name}-{threads}t.json"
 
 
 def machine_roofline(

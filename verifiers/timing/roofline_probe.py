@@ -12,7 +12,7 @@ upper bound on what the machine can do (it decides what is impossible), so the b
 from __future__ import annotations
 
 from sandbox import Job, Limits, Sandbox
-from verifiers.timing.fingerprint import host_fingerprint
+from verifiers.hardware import hardware_fingerprint
 from verifiers.timing.roofline import BandwidthPoint, Roofline
 from verifiers.toolchain import CXX
 
@@ -160,7 +160,7 @@ def measure_roofline(
         elif key in ("fp64", "fp32", "threads"):
             peaks[key] = float(values[0])
     return Roofline(
-        fingerprint=host_fingerprint(),
+        fingerprint=hardware_fingerprint().digest[:16],
         threads=int(peaks["threads"]),
         bandwidth=points,
         fp64_flops=peaks["fp64"],

@@ -1,0 +1,1 @@
+"""The solve graph (LangGraph): plan, propose, verify, repair, select, evolve, publish."""

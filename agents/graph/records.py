@@ -1,0 +1,52 @@
+"""Reading the records the graph keeps in its state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.selection.scored import Scored
+from verifiers.candidate import Candidate
+from verifiers.verdict import Verdict
+
+
+def candidate_of(record: dict[str, Any]) -> Candidate:
+    return Candidate.model_validate(record["candidate"])
+
+
+def verdict_of(record: dict[str, Any]) -> Verdict | None:
+    return Verdict.model_validate(record["verdict"]) if record.get("verdict") else None
+
+
+def accepted(record: dict[str, Any]) -> bool:
+    """A verification record whose candidate passed every stage and was timed."""
+    verdict = verdict_of(record)
+    return verdict is not None and verdict.accepted and verdict.timing is not None
+
+
+def scored_of(record: dict[str, Any]) -> Scored:
+    verdict = verdict_of(record)
+    assert verdict is not None and verdict.timing is not None
+    return Scored(
+        candidate=candidate_of(record),
+        timing=verdict.timing,
+        generation=record["generation"],
+        parent=record.get("parent"),
+        timed_against=record.get("timed_against"),
+    )
+
+
+def failure_text(record: dict[str, Any]) -> str:
+    """What went wrong, for a repair prompt."""
+    verdict = verdict_of(record)
+    if verdict is not None:
+        return verdict.feedback()
+    return record.get("problem") or "unknown failure"
+
+
+def failed_stage(record: dict[str, Any]) -> str | None:
+    """The stage that rejected the record's candidate (``proposal`` when no candidate came out)."""
+    verdict = verdict_of(record)
+    if verdict is None:
+        return "proposal"
+    failure = verdict.failure
+    return failure.stage.value if failure is not None else None

@@ -1,0 +1,37 @@
+"""The graph's state: plain JSON-friendly values, so that every checkpoint can be read back."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+def add_usage(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+    """Reducer summing usage counters."""
+    total = dict(old or {})
+    for key, value in (new or {}).items():
+        total[key] = total.get(key, 0) + value
+    return total
+
+
+class SolveState(TypedDict, total=False):
+    """Everything a run knows; list fields only grow, and records carry their round."""
+
+    generation: int
+    round: int
+    """Increments at every fan-out of proposals (new generation or repair round)."""
+    strategies: list[str]
+    requests: list[dict[str, Any]]
+    """Proposal requests of the next fan-out (replaced, not accumulated)."""
+    to_verify: list[dict[str, Any]]
+    """Proposal records of the current round whose candidates are new (replaced)."""
+    proposals: Annotated[list[dict[str, Any]], operator.add]
+    """One record per proposer answer: round, candidate (or problem), parent, repair_round."""
+    results: Annotated[list[dict[str, Any]], operator.add]
+    """One record per verification: round, candidate, verdict (or problem), parent, repair_round."""
+    usage: Annotated[dict[str, Any], add_usage]
+    islands: dict[str, Any]
+    archive: dict[str, Any]
+    best: dict[str, Any] | None
+    stop_reason: str | None
+    started: float

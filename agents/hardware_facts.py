@@ -1,0 +1,46 @@
+"""A one-line description of this machine for prompts: CPU, cores, caches, roofline."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+_CACHE_DIR = Path("/sys/devices/system/cpu/cpu0/cache")
+
+
+def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def cache_sizes() -> dict[str, str]:
+    """Data and unified cache sizes by level, e.g. ``{"L1d": "48K", "L2": "2048K"}``."""
+    sizes: dict[str, str] = {}
+    for index in sorted(_CACHE_DIR.glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if kind != "Instruction":
+            sizes[f"L{level}{'d' if kind == 'Data' else ''}"] = size
+    return sizes
+
+
+@cache
+def describe_hardware(bandwidth_gbs: float | None = None, peak_gflops: float | None = None) -> str:
+    """CPU model, usable cores, caches and, when measured, the roofline's two ceilings."""
+    cores = len(os.sched_getaffinity(0))
+    caches = ", ".join(f"{level} {size}" for level, size in cache_sizes().items())
+    text = f"{cpu_model()}, {cores} cores available" + (f", caches {caches}" if caches else "")
+    if bandwidth_gbs and peak_gflops:
+        text += f"; measured memory bandwidth {bandwidth_gbs:.1f} GB/s, peak {peak_gflops:.1f} GFLOP/s"
+    return text

@@ -1,0 +1,64 @@
+"""The offline proposer: OpenMP rewrites of the reference found by syntax analysis, no model needed.
+
+It finds the outermost loops of the reference that can run in parallel (see
+:mod:`agents.codeanalysis.loops`), then emits one candidate per combination of pragma knobs:
+schedule, collapse and simd. ``request.sample`` rotates the order of the knob combinations so
+that parallel requests explore different ones; candidates equal to an elite are skipped.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from agents.budget import Usage
+from agents.codeanalysis.loops import parallel_loops
+from agents.codeanalysis.openmp import PragmaStyle, apply_plans
+from agents.codeanalysis.syntax import find_function, parse_cpp
+from agents.proposers import Proposal, ProposalRequest
+from tasks.model import KernelTask
+from verifiers.candidate import Candidate
+
+SCHEDULES = ("static", "dynamic,64", "guided", "static,1")
+"""Schedules tried, cheapest first; ``static,1`` interleaves iterations for triangular work."""
+
+
+class OfflineProposer:
+    """Candidates from syntactic OpenMP transformations of the reference (and of parents)."""
+
+    name = "offline"
+
+    def plan(self, task: KernelTask, count: int) -> tuple[list[str], Usage]:
+        """The knob combinations, as strategies."""
+        return [f"parallelize the independent loops with {style.label}" for style in styles()[:count]], Usage()
+
+    def propose(self, request: ProposalRequest) -> list[Proposal]:
+        """Up to ``request.count`` distinct rewrites of the reference that are not already elites."""
+        task = request.task
+        source = task.reference.cpp
+        function = find_function(parse_cpp(source), task.signature.function)
+        plans = parallel_loops(function) if function is not None else []
+        if not plans:
+            return []
+        seen = {elite.candidate.digest for elite in request.elites}
+        found: list[Proposal] = []
+        for style in _rotate(styles(), request.sample):
+            candidate = Candidate(source=apply_plans(source, plans, style), origin=f"offline: {style.label}")
+            if candidate.digest not in seen:
+                seen.add(candidate.digest)
+                found.append(Proposal(candidate=candidate))
+            if len(found) >= request.count:
+                break
+        return found
+
+
+def styles() -> list[PragmaStyle]:
+    """Every knob combination, the plainest first."""
+    return [
+        PragmaStyle(schedule=schedule, collapse=collapse, simd=simd)
+        for simd, collapse, schedule in itertools.product((False, True), (False, True), SCHEDULES)
+    ]
+
+
+def _rotate(items: list[PragmaStyle], start: int) -> list[PragmaStyle]:
+    start %= len(items)
+    return items[start:] + items[:start]

@@ -1,0 +1,1 @@
+"""Selection: tournaments on measured timings, islands with migration, and a MAP-Elites archive."""

@@ -1,0 +1,178 @@
+"""``agent solve``: solve one task and show the run as it goes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+
+from agents.graph.records import failed_stage
+from agents.rundir import RunDir
+from agents.solve import solve
+from agents.solve_config import ProposerKind, SolveConfig
+from tasks import TaskFileError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def solve_command(
+    task: Annotated[str | None, typer.Argument(help="Task file or built-in task name.")] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="YAML file of solve settings; options given here override it.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="litellm model (openai/..., anthropic/...); default $PARAFORGE_MODEL, else offline."),
+    ] = None,
+    api_base: Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")] = None,
+    candidates: Annotated[Path | None, typer.Option(help="Evaluate and evolve candidates from this directory.")] = None,
+    population: Annotated[int | None, typer.Option(help="Candidates per generation [4].")] = None,
+    generations: Annotated[int | None, typer.Option(help="Generations at most [3].")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="US dollars of model usage at most.")] = None,
+    max_candidates: Annotated[int | None, typer.Option(help="Candidates verified at most.")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds at most (the run stops between steps).")] = None,
+    repair_rounds: Annotated[
+        int | None, typer.Option(help="Repairs per failed candidate, model proposers [2].")
+    ] = None,
+    backend: Annotated[str | None, typer.Option(help="Sandbox backend: auto, docker or local [auto].")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run directories go.")] = Path("runs"),
+    resume: Annotated[str | None, typer.Option(help="Continue the run with this id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON only.")] = False,
+) -> None:
+    """Solve a task: propose, verify, repair, select and evolve candidates, then publish the winner."""
+    config = None
+    if resume is None:
+        if task is None:
+            err_console.print("give a task, or --resume RUN_ID")
+            raise typer.Exit(2)
+        settings = _read_settings(config_file)
+        model = model or (settings.get("model") or {}).get("model") or os.environ.get("PARAFORGE_MODEL")
+        overrides = {
+            "task": task,
+            "population": population,
+            "repair_rounds": repair_rounds,
+            "backend": backend,
+            "candidates_dir": candidates.resolve() if candidates else None,
+        }
+        budget = {"generations": generations, "max_cost": max_cost, "max_candidates": max_candidates,
+                  "time_limit_s": time_limit}  # fmt: skip
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        settings["budget"] = {**settings.get("budget", {}), **{k: v for k, v in budget.items() if v is not None}}
+        if model:
+            settings["model"] = {**settings.get("model", {}), "model": model}
+            if api_base:
+                settings["model"]["api_base"] = api_base
+        if "proposer" not in settings:
+            kind = ProposerKind.directory if candidates else ProposerKind.llm if model else ProposerKind.offline
+            settings["proposer"] = kind.value
+        try:
+            config = SolveConfig.model_validate(settings)
+        except ValidationError as exc:
+            err_console.print(f"[red]invalid settings: {exc}[/red]", highlight=False)
+            raise typer.Exit(2) from None
+    view = ProgressView()
+    try:
+        with Live(view.render(), console=err_console, refresh_per_second=4, transient=as_json) as live:
+            summary = solve(
+                config,
+                runs_dir,
+                resume=resume,
+                on_start=view.start,
+                progress=lambda node, state: live.update(view.update(node, state)),
+            )
+    except (TaskFileError, FileNotFoundError, NotADirectoryError) as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        _print_summary(summary)
+    raise typer.Exit(0 if summary.get("winner") else 1)
+
+
+def _read_settings(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        err_console.print(f"[red]cannot read settings {path}: {exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    if not isinstance(data, dict):
+        err_console.print(f"[red]{path}: expected a mapping of solve settings[/red]", highlight=False)
+        raise typer.Exit(2)
+    return data
+
+
+class ProgressView:
+    """The live panel: generation, counts, failures by stage, best speedup, tokens and cost."""
+
+    def __init__(self) -> None:
+        self.run_id = "…"
+        self.node = "starting"
+        self.state: dict[str, Any] = {}
+
+    def start(self, run: RunDir) -> None:
+        self.run_id = run.run_id
+
+    def update(self, node: str, state: dict[str, Any]) -> Panel:
+        self.node, self.state = node, state
+        return self.render()
+
+    def render(self) -> Panel:
+        state = self.state
+        results = state.get("results", [])
+        failures: dict[str, int] = {}
+        for record in results:
+            stage = failed_stage(record)
+            if stage is not None:
+                failures[stage] = failures.get(stage, 0) + 1
+        usage = state.get("usage", {})
+        best = state.get("best")
+        table = Table.grid(padding=(0, 2))
+        table.add_row("run", self.run_id)
+        table.add_row("generation", str(state.get("generation", 0)), "step", self.node)
+        table.add_row("proposed", str(len(state.get("proposals", []))), "verified",
+                      str(sum(1 for r in results if r.get("verdict"))))  # fmt: skip
+        table.add_row("failed", ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none")
+        if best:
+            timing = best["timing"]
+            table.add_row("best", f"{timing['speedup']:.2f}x [{timing['speedup_low']:.2f}, "
+                          f"{timing['speedup_high']:.2f}] on {timing['threads']} threads")  # fmt: skip
+        table.add_row("tokens", f"{usage.get('prompt_tokens', 0)} in / {usage.get('completion_tokens', 0)} out",
+                      "cost", f"${usage.get('cost', 0.0):.4f}")  # fmt: skip
+        return Panel(table, title="agent solve", expand=False)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title=f"run {summary['run_id']} — {summary['task']}")
+    for column in ("generations", "proposed", "verified", "failed by stage", "stopped because"):
+        table.add_column(column)
+    failures = ", ".join(f"{k}: {v}" for k, v in sorted(summary["failed_by_stage"].items())) or "none"
+    table.add_row(str(summary["generations"]), str(summary["proposed"]), str(summary["verified"]), failures,
+                  str(summary["stop_reason"]))  # fmt: skip
+    console.print(table)
+    winner = summary.get("winner")
+    if winner is None:
+        console.print("[yellow]no candidate passed verification[/yellow]")
+    else:
+        console.print(Group(
+            f"[bold green]winner[/bold green] {winner['speedup']:.2f}x "
+            f"(95% CI {winner['speedup_low']:.2f}-{winner['speedup_high']:.2f}) on {winner['threads']} threads, "
+            f"from {winner['origin']}",
+            Syntax(winner["source"], "cpp", line_numbers=True),
+        ))  # fmt: skip
+        if summary.get("stored_at"):
+            console.print(f"stored in {summary['stored_at']}")
+    console.print(f"run directory: {summary['run_dir']}")

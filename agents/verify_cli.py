@@ -1,0 +1,110 @@
+"""``agent verify``: run the verification cascade on one candidate file and print its verdict.
+
+Exit codes: 0 accepted, 1 rejected (or the verifier could not decide), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sandbox import open_sandbox
+from tasks import TaskFileError, resolve_task
+from verifiers.cache import VerdictCache, default_cache_path
+from verifiers.candidate import Candidate
+from verifiers.cascade import evaluate
+from verifiers.verdict import StageStatus, Verdict
+
+console = Console()
+err_console = Console(stderr=True)
+
+_STYLES = {
+    StageStatus.passed: "green",
+    StageStatus.failed: "red",
+    StageStatus.error: "yellow",
+    StageStatus.skipped: "dim",
+}
+
+
+def verify_command(
+    task: Annotated[str, typer.Argument(help="Built-in task name or path to a task file.")],
+    candidate_file: Annotated[Path, typer.Argument(help="C++ source defining the task's function.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Verify again even if a verdict is cached.")] = False,
+    logs_dir: Annotated[Path | None, typer.Option(help="Where the stages' raw logs go (default: a temp dir).")] = None,
+) -> None:
+    """Verify a candidate: parse, compile, correctness, race and memory checks (then timing, anti-cheat)."""
+    try:
+        kernel_task = resolve_task(task)
+    except TaskFileError as exc:
+        err_console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        source = candidate_file.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        err_console.print(f"cannot read {candidate_file}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        sandbox = open_sandbox(backend)
+    except ValueError as exc:
+        err_console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    logs = logs_dir or Path(tempfile.mkdtemp(prefix=f"paraforge-verify-{kernel_task.name}-"))
+    cache = None if no_cache else VerdictCache(default_cache_path())
+    try:
+        with err_console.status(f"verifying {candidate_file.name} for {kernel_task.name}"):
+            verdict = evaluate(
+                kernel_task, Candidate(source=source, origin=str(candidate_file)), sandbox, logs_dir=logs, cache=cache
+            )
+    finally:
+        sandbox.close()
+        if cache is not None:
+            cache.close()
+    cached = cache is not None and cache.hits > 0
+    if as_json:
+        payload = {"accepted": verdict.accepted, "cached": cached, **verdict.model_dump(mode="json")}
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        _print(verdict, candidate_file, cached)
+    raise typer.Exit(0 if verdict.accepted else 1)
+
+
+def _print(verdict: Verdict, candidate_file: Path, cached: bool) -> None:
+    table = Table(title=f"{candidate_file.name} for {verdict.task} v{verdict.task_version}")
+    for column in ("stage", "status", "reason", "seconds"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("feedback", overflow="fold")
+    for result in verdict.stages:
+        style = _STYLES[result.status]
+        table.add_row(
+            result.stage.value,
+            f"[{style}]{result.status.value}[/{style}]",
+            result.reason,
+            f"{result.seconds:.2f}",
+            result.feedback.strip().split("\n", 1)[0],
+        )
+    console.print(table)
+    if verdict.timing is not None:
+        timing = verdict.timing
+        console.print(
+            f"speedup {timing.speedup:.2f}x (95% CI {timing.speedup_low:.2f}-{timing.speedup_high:.2f}) "
+            f"with {timing.threads} threads on {timing.size}"
+        )
+    failure = verdict.failure
+    if failure is None:
+        console.print("[green]ACCEPTED[/green]")
+    else:
+        console.print(f"[red]REJECTED[/red] at {failure.stage.value}: {failure.reason}", highlight=False)
+        console.print(failure.feedback, markup=False, highlight=False)
+    logs = next((r.logs for r in verdict.stages if r.logs), None)
+    if cached:
+        console.print("(verdict from the cache; --no-cache verifies again)")
+    elif logs:
+        console.print(f"logs: {Path(logs).parent}", highlight=False)

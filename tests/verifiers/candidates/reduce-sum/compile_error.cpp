@@ -1,0 +1,11 @@
+// expect: compile compile.error
+// A typo and a missing semicolon.
+#include <cmath>
+#include <cstdint>
+
+void reduce_sum(const double* x, int64_t n, double* out) {
+    double total = 0.0;
+#pragma omp parallel for reduction(+ : total)
+    for (int64_t i = 0; i < n; ++i) total += std::sqrt(std::fabs(x[i])) * std::sin(x[i])
+    out[0] = totl;
+}

@@ -1,0 +1,12 @@
+// expect: memory memory.heap_buffer_overflow
+// Uses out[1] as scratch space, but out holds one element.
+#include <cmath>
+#include <cstdint>
+
+void reduce_sum(const double* x, int64_t n, double* out) {
+    double total = 0.0;
+#pragma omp parallel for reduction(+ : total)
+    for (int64_t i = 0; i < n; ++i) total += std::sqrt(std::fabs(x[i])) * std::sin(x[i]);
+    out[1] = total;
+    out[0] = out[1];
+}

@@ -1,0 +1,12 @@
+// expect: correctness correctness.output_not_written
+// Returns early on an empty vector without writing the (zero) sum.
+#include <cmath>
+#include <cstdint>
+
+void reduce_sum(const double* x, int64_t n, double* out) {
+    if (n == 0) return;
+    double total = 0.0;
+#pragma omp parallel for reduction(+ : total)
+    for (int64_t i = 0; i < n; ++i) total += std::sqrt(std::fabs(x[i])) * std::sin(x[i]);
+    out[0] = total;
+}

@@ -1,0 +1,67 @@
+"""What the race and memory stages share: build the candidate with a sanitizer, run it on some test
+sizes (first visible seed) in one job, and keep the raw reports in the stage's log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sandbox import JobStatus
+from tasks.harness import driver_source
+from tasks.instance import Instance, InstanceError
+from verifiers.batch import Batch, Run, RunOutcome, run_batch
+from verifiers.context import StageContext
+from verifiers.diagnostics import explain_build_failure
+from verifiers.feedback import plural, size_label
+from verifiers.instances import visible_instance
+from verifiers.sanitizer_reports import buffer_lines
+from verifiers.toolchain import BINARY, Flavour
+from verifiers.verdict import Stage, StageResult, StageStatus
+
+
+@dataclass(frozen=True)
+class SanitizedRuns:
+    """The runs of a sanitizer build, with what is needed to explain them."""
+
+    batch: Batch
+    instances: dict[str, Instance]
+    threads: int
+    buffers: dict[int, str]
+    """Driver line -> parameter whose buffer it allocates (see :func:`buffer_lines`)."""
+    log: str
+
+    def where(self, outcome: RunOutcome) -> str:
+        """``n=1009 with 4 threads``."""
+        return f"{size_label(self.instances[outcome.run.instance].size)} with {plural(self.threads, 'thread')}"
+
+
+def run_sanitized(
+    ctx: StageContext, stage: Stage, flavour: Flavour, sizes: list[dict[str, int]], threads: int
+) -> SanitizedRuns | StageResult:
+    """Build ``ctx.candidate`` as ``flavour`` and run it on ``sizes``; a stage result when that cannot be done."""
+    log = ctx.log_path(f"{stage.value}.log")
+    build = ctx.build(flavour)
+    if build.binary is None:
+        log.write_text(build.log)
+        return explain_build_failure(build, ctx.task.signature).result(stage, f"{stage.value}.build", str(log))
+    seed = ctx.config.seeds[0] if ctx.config.seeds else 0
+    try:
+        instances = {f"{stage.value}{i}": visible_instance(ctx.task, size, seed) for i, size in enumerate(sizes)}
+    except InstanceError as exc:
+        return StageResult(
+            stage=stage, status=StageStatus.error, reason=f"{stage.value}.bad_instance", feedback=str(exc)
+        )
+    runs = [Run(key, BINARY, key, threads) for key in instances]
+    batch = run_batch(ctx.sandbox, {BINARY: build.binary}, instances, runs, run_s=ctx.run_s, flavour=flavour)
+    outcomes = "\n".join(
+        f"== {size_label(instances[o.run.instance].size)}: {o.describe()}\n{o.report}" for o in batch.outcomes
+    )
+    log.write_text(f"job {batch.job.status.value} {batch.job.message}\n{outcomes}\n== stderr\n{batch.job.stderr}\n")
+    if batch.job.status is JobStatus.sandbox_error:
+        return StageResult(
+            stage=stage,
+            status=StageStatus.error,
+            reason=f"{stage.value}.sandbox",
+            feedback=batch.job.message,
+            logs=str(log),
+        )
+    return SanitizedRuns(batch, instances, threads, buffer_lines(driver_source(ctx.task.signature)), str(log))
