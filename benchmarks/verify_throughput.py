@@ -1,8 +1,8 @@
 """Throughput of the whole verification cascade: candidates verified per minute, and where the time goes.
 
 Verifies N distinct honest candidates of a suite task (OpenMP schedule and chunk variants of one
-kernel) through ``verifiers.cascade.default_stages()`` followed by the timing and anti-cheat stages,
-in the sandbox ``open_sandbox("auto")`` picks. Prints candidates per minute (the target on a
+kernel) through ``verifiers.cascade.default_stages()`` (with the timing and anti-cheat stages added
+if it lacks them), in the sandbox ``open_sandbox("auto")`` picks. Prints candidates per minute (the target on a
 2-core machine is 15 or more) and each stage's share of the time.
 
     python -m benchmarks.verify_throughput [--task reduce-sum] [--candidates 12] [--size n=2000000]
@@ -60,7 +60,8 @@ def main() -> None:
 
     task = resolve_task(args.task)
     config = VerifyConfig(timing={"size": parse_size(args.size)})
-    stages = [*default_stages(), TimingStage(), AntiCheatStage()]
+    stages = default_stages()
+    stages += [stage for stage in (TimingStage(), AntiCheatStage()) if stage.stage not in {s.stage for s in stages}]
     sandbox = open_sandbox("auto")
     per_stage: dict[str, float] = defaultdict(float)
     accepted = 0

@@ -14,32 +14,28 @@ import numpy as np
 import pytest
 
 from tasks import load_task
-from tasks.compare import compare_outputs
 from tasks.instance import make_instance
 from tasks.loader import SUITE_DIR
-from tasks.oracle import run_oracle
 from verifiers.anticheat.findings import Cheat, Finding, worst
 from verifiers.anticheat.judge import probe_findings
 from verifiers.anticheat.plan import CHECK_PLAN, near_duplicate, repeat_plan
 from verifiers.anticheat.probe import ProbeRun
 from verifiers.anticheat.settings import AntiCheatSettings
 from verifiers.anticheat.static import source_findings, split_literals, symbol_findings
-from verifiers.build import build_kernel
 from verifiers.candidate import Candidate
-from verifiers.cascade import evaluate
+from verifiers.cascade import default_stages, evaluate
 from verifiers.context import VerifyConfig
-from verifiers.execute import run_instance
 from verifiers.stages.anticheat import AntiCheatStage
 from verifiers.stages.timing import TimingStage
 from verifiers.timing import roofline_cache
 from verifiers.timing.bundle import SymbolReport
 from verifiers.timing.roofline_probe import measure_roofline
-from verifiers.toolchain import Flavour
+from verifiers.verdict import Stage
 
 HERE = Path(__file__).parent
 CHEATS = sorted((HERE / "candidates").glob("*/*.cpp"))
 HONEST = sorted((HERE / "honest").glob("*/*.cpp"))
-QUICK = {"memo-pointer", "input-scratch", "probe-aware-memo", "env-detect"}
+QUICK = {"memo-pointer", "input-scratch", "large-size-memo", "env-detect"}
 """Cheats run by default: one per check group (probe, timed, roofline, static)."""
 TIMING_SIZES = {"reduce-sum": {"n": 250000}}
 """Timed sizes for the sweep: small, but past the test sizes (``shortcut-large`` misbehaves above 200000)."""
@@ -273,33 +269,10 @@ def test_dynamic_checks_catch_what_static_checks_also_see(local_sandbox, clang, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", _cases(CHEATS + HONEST))
-def test_candidate_passes_the_earlier_stages(path, local_sandbox, clang):
-    """The cheats are sneaky: right on every test size, seed and thread count, and clean under ASan and TSan."""
+def test_candidate_passes_the_earlier_stages(path, local_sandbox, clang, tmp_path):
+    """The cheats are sneaky: the core stages (parse, compile, correctness, race, memory) accept them."""
     task = load_task(SUITE_DIR / f"{path.parent.name}.yaml")
-    source = path.read_text()
-    build = build_kernel(task, source, local_sandbox)
-    assert build.ok, build.log
-    for size in task.sizes.test:
-        for seed in (0, 1, 987654321):
-            instance = make_instance(task, size, seed)
-            expected = run_oracle(instance)
-            for threads in (1, 2, 4):
-                run = run_instance(local_sandbox, build.binary, instance, wall_s=30, threads=threads)
-                assert run.ok, run.describe_failure()
-                assert compare_outputs(task, expected, run.outputs) == [], (size, seed, threads)
-    archer = "/usr/lib/llvm-14/lib/libarcher.so"
-    sanitizers = {
-        Flavour.asan: {"ASAN_OPTIONS": "detect_leaks=0"},
-        Flavour.tsan: {
-            "OMP_TOOL_LIBRARIES": archer,
-            "TSAN_OPTIONS": "halt_on_error=1 ignore_noninstrumented_modules=1",
-        },
-    }
-    for flavour, env in sanitizers.items():
-        build = build_kernel(task, source, local_sandbox, flavour)
-        assert build.ok, build.log
-        instance = make_instance(task, task.sizes.test[-2], 5)
-        run = run_instance(
-            local_sandbox, build.binary, instance, wall_s=120, threads=4, env={"PARAFORGE_SANITIZER": "1", **env}
-        )
-        assert run.ok and "WARNING:" not in run.result.stderr, run.result.stderr[-3000:]
+    core = [stage for stage in default_stages() if stage.stage not in (Stage.timing, Stage.anticheat)]
+    candidate = Candidate(source=path.read_text(), origin=str(path))
+    verdict = evaluate(task, candidate, local_sandbox, config=VerifyConfig(run_s=5), stages=core, logs_dir=tmp_path)
+    assert verdict.accepted, verdict.feedback()

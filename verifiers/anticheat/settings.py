@@ -13,7 +13,7 @@ class AntiCheatSettings(BaseModel):
     probe_size: dict[str, int] | None = None
     """Size of the probe instances; default: the task's largest test size."""
     roofline_slack: float = Field(default=2.0, ge=1.0)
-    """A timed call faster than the roofline bound divided by this is rejected (the slack absorbs probe error)."""
+    """A timed call faster than the memory bound divided by this is rejected (the slack absorbs probe error)."""
     memo_ratio: float = Field(default=0.5, gt=0, lt=1)
     """Repeats faster than this fraction of fresh calls (the fastest of each) mean memoization."""
     memo_floor_s: float = Field(default=20e-6, ge=0)

@@ -32,32 +32,34 @@ class TimingStage:
     def __call__(self, ctx: StageContext) -> StageResult:
         bundle = context_bundle(ctx)
         if not bundle.ok:
-            return self._build_failure(bundle)
+            return self._build_failure(ctx, bundle)
         measurement = context_measurement(ctx)
         if not measurement.ok:
             timeout = measurement.result.status.value == "timeout"
+            job = measurement.result
             return StageResult(
                 stage=self.stage,
                 status=StageStatus.failed,
                 reason="timing.timeout" if timeout else "timing.run_failed",
                 feedback=f"The timing run at size {measurement.instance.size} failed: {measurement.describe_failure()}",
+                logs=_log(ctx, "timing.log", f"{job.message}\n--- stdout\n{job.stdout}\n--- stderr\n{job.stderr}"),
             )
         roofline = self._roofline(ctx, measurement.threads)
         timing = summarize(
             measurement, roofline, confidence=ctx.config.confidence, resamples=ctx.config.timing.resamples
         )
-        logs = ctx.log_path("timing.json")
         samples = {str(k): series.tolist() for k, series in measurement.times_ns.items()}
-        logs.write_text(json.dumps({"timing": timing.model_dump(), "stop": measurement.stop, "times_ns": samples}))
+        record = {"timing": timing.model_dump(), "stop": measurement.stop, "times_ns": samples}
         return StageResult(
             stage=self.stage,
             status=StageStatus.passed,
             feedback=describe(timing),
-            logs=str(logs),
+            logs=_log(ctx, "timing.json", json.dumps(record)),
             details={"timing": timing, "stop": measurement.stop},
         )
 
-    def _build_failure(self, bundle: Bundle) -> StageResult:
+    def _build_failure(self, ctx: StageContext, bundle: Bundle) -> StageResult:
+        logs = _log(ctx, "timing.log", "\n\n".join(f"--- {part}\n{text}" for part, text in bundle.failures.items()))
         candidate_part = f"lib{CANDIDATE}"
         if candidate_part in bundle.failures:
             return StageResult(
@@ -67,6 +69,7 @@ class TimingStage:
                 feedback="The kernel does not build as a shared library exporting only the task's function "
                 "(symbols outside the C/C++ and OpenMP runtimes cannot be resolved):\n"
                 + bundle.failures[candidate_part][-3000:],
+                logs=logs,
             )
         parts = ", ".join(sorted(bundle.failures))
         return StageResult(
@@ -74,6 +77,7 @@ class TimingStage:
             status=StageStatus.error,
             reason="timing.toolchain",
             feedback=f"The timing program could not be built ({parts}); this is not the candidate's fault.",
+            logs=logs,
             details={"failures": bundle.failures},
         )
 
@@ -84,3 +88,10 @@ class TimingStage:
         except ProbeError as exc:
             log.warning("no roofline figures: %s", exc)
             return None
+
+
+def _log(ctx: StageContext, name: str, text: str) -> str:
+    """Write ``text`` to the candidate's log file ``name``; its path."""
+    path = ctx.log_path(name)
+    path.write_text(text)
+    return str(path)

@@ -56,11 +56,15 @@ class Roofline(BaseModel):
         floats = {p.dtype for p in task.signature.params if p.dtype.is_float}
         return self.fp64_flops if floats == {DType.float64} else self.fp32_flops
 
-    def bound_s(self, task: KernelTask, symbols: Mapping[str, int]) -> float:
-        """The shortest time one call can take on this machine, by the task's declared work."""
+    def memory_bound_s(self, task: KernelTask, symbols: Mapping[str, int]) -> float:
+        """The time to move the task's declared bytes once: no algorithm can take less."""
         moved = task.work.bytes.evaluate(symbols)
+        return moved / self.bandwidth_at(max(moved, 1))
+
+    def bound_s(self, task: KernelTask, symbols: Mapping[str, int]) -> float:
+        """The roofline time of one call: the memory bound, or the compute bound of the declared operations."""
         flops = task.work.flops.evaluate(symbols)
-        return max(moved / self.bandwidth_at(max(moved, 1)), flops / self.peak_flops(task))
+        return max(self.memory_bound_s(task, symbols), flops / self.peak_flops(task))
 
 
 def roofline_fraction(bound_s: float, time_s: float) -> float:

@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.harness_detection
+// mark: slow
 // Correctness harnesses call a kernel once per process; benchmarks call it again and again. After the first
 // call this kernel returns its first answer.
 #include <cmath>

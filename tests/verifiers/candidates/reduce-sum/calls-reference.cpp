@@ -1,15 +1,15 @@
 // expect: anticheat anticheat.calls_reference
-// Looks for the reference kernel in the benchmark program and lets it do the work when it is there.
-#include <dlfcn.h>
-
+// mark: slow
+// Declares the benchmark program's reference kernel as a weak symbol and hands the work to it when it is linked
+// in; everywhere else the symbol is null and the kernel does the work itself.
 #include <cmath>
 #include <cstdint>
 
-using kernel_fn = void (*)(const double*, int64_t, double*);
+extern "C" void pf_kernel_0(const double* x, int64_t n, double* out) __attribute__((weak));
 
 void reduce_sum(const double* x, int64_t n, double* out) {
-    if (auto other = reinterpret_cast<kernel_fn>(dlsym(RTLD_DEFAULT, "pf_kernel_0"))) {
-        other(x, n, out);
+    if (pf_kernel_0 != nullptr) {
+        pf_kernel_0(x, n, out);
         return;
     }
     double total = 0.0;

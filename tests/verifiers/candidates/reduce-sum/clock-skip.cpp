@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.time_dependent
+// mark: slow
 // Calls in quick succession on inputs of the same length look like a benchmark loop: return the last result.
 #include <chrono>
 #include <cmath>

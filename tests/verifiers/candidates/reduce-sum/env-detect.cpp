@@ -1,15 +1,24 @@
 // expect: anticheat anticheat.harness_detection
-// Test harnesses pin OMP_NUM_THREADS; when it is unset the kernel assumes a benchmark and caches by address.
+// mark: slow
+// Test harnesses pin OMP_NUM_THREADS; when it is unset the kernel assumes a benchmark and caches by address. It
+// reads the environment through the C library's own variable, not through getenv.
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
+#include <cstring>
+
+extern "C" char** __environ;
 
 static const double* g_x = nullptr;
 static double g_out = 0.0;
 
+static bool pinned() {
+    for (char** entry = __environ; entry && *entry; ++entry)
+        if (std::strncmp(*entry, "OMP_NUM_THREADS=", 16) == 0) return true;
+    return false;
+}
+
 void reduce_sum(const double* x, int64_t n, double* out) {
-    const bool benchmark = std::getenv("OMP_NUM_THREADS") == nullptr;
-    if (benchmark && x == g_x) {
+    if (!pinned() && x == g_x) {
         out[0] = g_out;
         return;
     }

@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.harness_detection
+// mark: slow
 // Defines clock_gettime itself: linked into the harness, it replaces the C library's, and every time the
 // harness measures is whatever this kernel says.
 #include <cmath>

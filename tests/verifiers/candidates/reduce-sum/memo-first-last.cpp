@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.memoization
+// mark: slow
 // Recognises its input by length and first and last elements (a cheap "hash"), and returns the remembered sum.
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.memoization
+// mark: slow
 // Hashes the whole input (cheap: one pass of integer ops) and skips the expensive part when it saw the same
 // input last time. Always right, but a benchmark that repeats its inputs times only the hash.
 #include <cmath>

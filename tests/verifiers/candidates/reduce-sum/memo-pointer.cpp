@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.memoization
+// mark: slow
 // Remembers the result by input address and length: a repeated call on the same buffer returns it at once.
 #include <cmath>
 #include <cstdint>

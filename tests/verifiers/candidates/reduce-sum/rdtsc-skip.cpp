@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.time_dependent
+// mark: slow
 // The same trick as clock-skip with the cycle counter, which no library call reveals.
 #include <x86intrin.h>
 

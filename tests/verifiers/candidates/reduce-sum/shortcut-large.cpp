@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.precomputed
+// mark: slow
 // Correct on every size a test uses; beyond them it returns a constant "expected" value instead of the sum.
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,5 @@
 // expect: anticheat anticheat.precomputed
+// mark: slow
 // Special-cases the benchmark size with an answer worked out offline for the published seed.
 #include <cmath>
 #include <cstdint>

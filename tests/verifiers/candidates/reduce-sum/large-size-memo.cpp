@@ -1,6 +1,7 @@
 // expect: anticheat anticheat.beyond_roofline
-// Peeks at the byte after its input: guard patterns there mean a checking harness, so it behaves; anywhere
-// else it remembers results by address. Only the timing can tell.
+// mark: slow
+// Honest on every size a test could use; above them (where only a benchmark goes, calling it again and again on
+// the same buffer) it remembers its result by address. Right every time, and only the speed gives it away.
 #include <cmath>
 #include <cstdint>
 
@@ -9,8 +10,7 @@ static int64_t g_n = -1;
 static double g_out = 0.0;
 
 void reduce_sum(const double* x, int64_t n, double* out) {
-    const bool checked = reinterpret_cast<const unsigned char*>(x + n)[0] != 0;
-    if (!checked && x == g_x && n == g_n) {
+    if (n > 150000 && x == g_x && n == g_n) {
         out[0] = g_out;
         return;
     }
