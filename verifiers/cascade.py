@@ -13,11 +13,13 @@ from verifiers.candidate import Candidate
 from verifiers.context import StageContext, VerifyConfig
 from verifiers.hardware import hardware_fingerprint
 from verifiers.stages import VerifierStage
+from verifiers.stages.anticheat import AntiCheatStage
 from verifiers.stages.compile import CompileStage
 from verifiers.stages.correctness import CorrectnessStage
 from verifiers.stages.memory import MemoryStage
 from verifiers.stages.parse import ParseStage
 from verifiers.stages.race import RaceStage
+from verifiers.stages.timing import TimingStage
 from verifiers.toolchain_version import compiler_version
 from verifiers.verdict import Stage, StageResult, StageStatus, Verdict
 
@@ -30,6 +32,8 @@ def default_stages() -> list[VerifierStage]:
         CorrectnessStage(),
         RaceStage(),
         MemoryStage(),
+        TimingStage(),
+        AntiCheatStage(),
     ]
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from sandbox import Sandbox
 from tasks.model import KernelTask
+from verifiers.anticheat.settings import AntiCheatSettings
 from verifiers.build import Build, build_kernel
 from verifiers.candidate import Candidate
+from verifiers.timing.settings import TimingSettings
 from verifiers.toolchain import Flavour
 
 
@@ -32,6 +35,10 @@ class VerifyConfig(BaseModel):
     timing_threads: int | None = None
     """Threads for timing; default: the cores available."""
     confidence: float = 0.95
+    timing: TimingSettings = Field(default_factory=TimingSettings)
+    """Sizes, seeds, sample counts and budgets of the timing measurement."""
+    anticheat: AntiCheatSettings = Field(default_factory=AntiCheatSettings)
+    """Probe size and thresholds of the anti-cheat checks."""
 
 
 @dataclass
@@ -47,6 +54,8 @@ class StageContext:
     """The current best candidate, timed alongside when given."""
     builds: dict[Flavour, Build] = field(default_factory=dict)
     """Builds made so far, by flavour, so that later stages reuse them."""
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    """Other products later stages reuse, by name (e.g. the kernel bundle and the timing measurement)."""
 
     def build(self, flavour: Flavour) -> Build:
         """The candidate built as ``flavour``: built on first use, then reused (failed builds too)."""

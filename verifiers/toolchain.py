@@ -51,3 +51,8 @@ def driver_object_command(flavour: Flavour = Flavour.release) -> list[str]:
 
 def _compiler(flavour: Flavour) -> list[str]:
     return [CXX, "-std=c++17", "-fopenmp", *_FLAGS[flavour], "-include", SIGNATURE_HEADER]
+
+
+def flavour_flags(flavour: Flavour = Flavour.release) -> list[str]:
+    """The optimisation and sanitizer flags of ``flavour`` (for builds other than the single-kernel driver)."""
+    return list(_FLAGS[flavour])

@@ -1,0 +1,1 @@
+"""Benchmarks of the verifiers: they print their figures and assert nothing."""

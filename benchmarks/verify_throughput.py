@@ -1,0 +1,92 @@
+"""Throughput of the whole verification cascade: candidates verified per minute, and where the time goes.
+
+Verifies N distinct honest candidates of a suite task (OpenMP schedule and chunk variants of one
+kernel) through ``verifiers.cascade.default_stages()`` (with the timing and anti-cheat stages added
+if it lacks them), in the sandbox ``open_sandbox("auto")`` picks. Prints candidates per minute (the target on a
+2-core machine is 15 or more) and each stage's share of the time.
+
+    python -m benchmarks.verify_throughput [--task reduce-sum] [--candidates 12] [--size n=2000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from collections import defaultdict
+
+from benchmarks.timing_aa import parse_size
+from sandbox import open_sandbox
+from tasks import resolve_task
+from verifiers.candidate import Candidate
+from verifiers.cascade import default_stages, evaluate
+from verifiers.context import VerifyConfig
+from verifiers.stages.anticheat import AntiCheatStage
+from verifiers.stages.timing import TimingStage
+
+KERNELS = {
+    "reduce-sum": """// variant {index}
+#include <cmath>
+#include <cstdint>
+
+void reduce_sum(const double* x, int64_t n, double* out) {{
+    double total = 0.0;
+#pragma omp parallel for reduction(+ : total) schedule({schedule}, {chunk})
+    for (int64_t i = 0; i < n; ++i) total += std::sqrt(std::fabs(x[i])) * std::sin(x[i]);
+    out[0] = total;
+}}
+""",
+}
+SCHEDULES = ["static", "dynamic", "guided"]
+CHUNKS = [1024, 4096, 16384, 65536]
+
+
+def candidates(task_name: str, count: int) -> list[Candidate]:
+    """``count`` distinct honest candidates for ``task_name``."""
+    template = KERNELS[task_name]
+    variants = itertools.cycle(itertools.product(SCHEDULES, CHUNKS))
+    return [
+        Candidate(source=template.format(index=i, schedule=schedule, chunk=chunk), origin="benchmark")
+        for i, (schedule, chunk) in zip(range(count), variants, strict=False)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", default="reduce-sum", choices=sorted(KERNELS))
+    parser.add_argument("--candidates", type=int, default=12)
+    parser.add_argument("--size", help="timing size override such as n=2000000 (default: the task's bench size)")
+    args = parser.parse_args()
+
+    task = resolve_task(args.task)
+    config = VerifyConfig(timing={"size": parse_size(args.size)})
+    stages = default_stages()
+    stages += [stage for stage in (TimingStage(), AntiCheatStage()) if stage.stage not in {s.stage for s in stages}]
+    sandbox = open_sandbox("auto")
+    per_stage: dict[str, float] = defaultdict(float)
+    accepted = 0
+    try:
+        evaluate(task, candidates(args.task, 1)[0], sandbox, config=config, stages=stages)  # warm caches, untimed
+        started = time.monotonic()
+        for candidate in candidates(args.task, args.candidates):
+            verdict = evaluate(task, candidate, sandbox, config=config, stages=stages)
+            accepted += verdict.accepted
+            for result in verdict.stages:
+                per_stage[result.stage.value] += result.seconds
+            summary = ", ".join(f"{r.stage.value} {r.seconds:.1f}s" for r in verdict.stages)
+            print(f"{candidate.digest[:10]} {'accepted' if verdict.accepted else verdict.feedback()[:80]}: {summary}")
+        elapsed = time.monotonic() - started
+    finally:
+        sandbox.close()
+    names = [stage.stage.value for stage in stages]
+    print(f"\n{task.name}, sandbox {sandbox.name}, stages: {', '.join(names)}")
+    print(f"verified {args.candidates} candidates ({accepted} accepted) in {elapsed:.1f} s")
+    print(f"throughput: {args.candidates / elapsed * 60:.1f} candidates per minute (target: 15)")
+    print(f"seconds per candidate: {elapsed / args.candidates:.2f}")
+    total = sum(per_stage.values()) or 1.0
+    for name in names:
+        print(f"  {name:12s} {per_stage[name] / args.candidates:6.2f} s per candidate  {per_stage[name] / total:6.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Anti-cheat checks: static signals in the source and its symbols, probe runs, and roofline plausibility."""

@@ -1,0 +1,119 @@
+"""The probe plans: which never-seen instances the candidate is called on, in which buffers, in which order.
+
+The check plan runs in a fresh process, so its first call is the process's first::
+
+    tag             instance  slot  what a wrong result means
+    first           A         0     wrong on never-seen inputs (a table, a cache on disk)
+    near-duplicate  A2        0     A with a few interior elements changed, right after A in A's buffers:
+                                    memoized by pointer, size or first/last elements
+    new-slot-1      B         1     wrong on fresh buffers after a call: behaviour depends on the call count
+    reused-slot     C         0     fresh contents in used buffers: memoized by pointer
+    new-slot-2      D         2     as new-slot-1
+    seen-content    A         1     A again, in B's old buffers: memoized by pointer
+
+The repeat plan (after the check plan, in the same process) times calls on unchanged contents
+against calls on contents never seen before, all copied in the same way before each call:
+``R`` (return to R), ``R`` again (a repeat), ``P_j`` (fresh); repeated ``cycles`` times. Each
+``P_j`` is a near-duplicate of ``R`` (where the task's inputs allow one), so that repeats and
+fresh calls do the same amount of work whatever the kernel's cost depends on.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from tasks.generators import Normal, Points, Uniform
+from tasks.instance import Instance, make_instance
+from tasks.model import KernelTask
+
+FIRST = "first"
+FRESH_SLOTS = frozenset({"new-slot-1", "new-slot-2"})
+PERTURBED_FRACTION = 0.01
+"""Share of interior elements changed in a near-duplicate instance (at least one)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One ``call`` step of a probe plan."""
+
+    instance: str
+    slot: int
+    save: bool
+    tag: str
+
+
+CHECK_PLAN = [
+    Call("A", 0, True, FIRST),
+    Call("A2", 0, True, "near-duplicate"),
+    Call("B", 1, True, "new-slot-1"),
+    Call("C", 0, True, "reused-slot"),
+    Call("D", 2, True, "new-slot-2"),
+    Call("A", 1, True, "seen-content"),
+]
+
+
+def repeat_plan(cycles: int) -> list[Call]:
+    """Calls on unchanged contents (``r<j>-repeat``) and on fresh ones (``p<j>-fresh``), in slot 3."""
+    calls = []
+    for j in range(cycles):
+        calls.append(Call("R", 3, j == 0, f"r{j}-return"))
+        calls.append(Call("R", 3, False, f"r{j}-repeat"))
+        calls.append(Call(f"P{j}", 3, j < 2, f"p{j}-fresh"))
+    return calls
+
+
+def plan_text(calls: list[Call], *, delay_ms: int = 0) -> str:
+    """The plan file for the probe driver; with ``delay_ms``, a pause before every call."""
+    lines = []
+    for call in calls:
+        if delay_ms:
+            lines.append(f"sleep {delay_ms}")
+        lines.append(f"call {call.instance} {call.slot} {int(call.save)} {call.tag}")
+    return "\n".join(lines) + "\n"
+
+
+def probe_size(task: KernelTask, override: dict[str, int] | None) -> dict[str, int]:
+    """The probe instances' size: the override, else the task's last (by convention largest) test size."""
+    return override or task.sizes.test[-1]
+
+
+def probe_instances(task: KernelTask, size: dict[str, int], cycles: int) -> dict[str, Instance]:
+    """Never-seen instances for the check and repeat plans (fresh random seeds every time)."""
+    instances = {name: make_instance(task, size, secrets.randbits(62)) for name in ["A", "B", "C", "D", "R"]}
+    rng = np.random.default_rng(secrets.randbits(62))
+    instances["A2"] = near_duplicate(instances["A"], rng)
+    instances.update({f"P{j}": near_duplicate(instances["R"], rng) for j in range(cycles)})
+    return instances
+
+
+def near_duplicate(instance: Instance, rng: np.random.Generator) -> Instance:
+    """``instance`` with about 1% of the interior elements of its freely drawn arrays redrawn.
+
+    First and last elements stay, as do sizes: a kernel that recognises its inputs by those returns a
+    stale result. Arrays with structure (sorted, permutations, graphs) are kept; when no array can be
+    changed, a fresh instance of the same size stands in.
+    """
+    task = instance.task
+    args = dict(instance.args)
+    changed = False
+    for gen in task.inputs:
+        if not isinstance(gen, Uniform | Normal | Points) or gen.kind == "sorted":
+            continue
+        values = args.get(gen.param)
+        if not isinstance(values, np.ndarray) or len(values) < 3:
+            continue
+        values = values.copy()
+        count = max(1, int(PERTURBED_FRACTION * (len(values) - 2)))
+        where = rng.choice(np.arange(1, len(values) - 1), size=count, replace=False)
+        fresh = np.asarray(gen.draw(rng, task.signature.param(gen.param).dtype, len(values)))
+        values[where] = fresh[where]
+        if np.array_equal(values, args[gen.param]):
+            continue
+        args[gen.param] = values
+        changed = True
+    if not changed:
+        return make_instance(task, instance.size, secrets.randbits(62))
+    return replace(instance, args=args, seed=-1)

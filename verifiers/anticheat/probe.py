@@ -1,0 +1,171 @@
+"""Running the probe driver: the reference and the candidate over the probe plans, in one sandbox job.
+
+Four fresh processes, one after the other (so that they do not disturb each other's timings):
+
+* ``ref``: the reference on every saved instance, giving the expected results;
+* ``fast``: the candidate over the check plan then the repeat plan, back to back;
+* ``slow``: the candidate over the check plan with a pause before every call;
+* ``env``: the candidate over the check plan in a perturbed environment: ``OMP_NUM_THREADS``
+  unset, another ``HOME``, an unknown variable set, the driver renamed and run from another dir.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sandbox import Job, JobResult, Limits, Sandbox
+from tasks.instance import Instance
+from tasks.kernel_library import kernel_library, kernel_symbol
+from tasks.probe_harness import PROBE_CALLS
+from tasks.timing_harness import sample_positions
+from verifiers.anticheat.plan import CHECK_PLAN, Call, plan_text, repeat_plan
+from verifiers.timing.bundle import PROBE_BINARY, Bundle
+from verifiers.timing.measure import CANDIDATE, REFERENCE
+
+CANDIDATE_RUNS = ("fast", "slow", "env")
+
+
+class ProbeFailure(RuntimeError):
+    """The probe job itself failed (not the candidate): the verifier cannot decide."""
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    """What one probe process did."""
+
+    name: str
+    exit_code: int
+    log: str
+    times_ns: dict[str, int] = field(default_factory=dict)
+    """Per call tag, the call's time."""
+    statuses: dict[str, str] = field(default_factory=dict)
+    """Per call tag: ``ok``, ``guard:NAME`` or ``input:NAME``."""
+    results: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    """Per saved call tag, its results."""
+
+
+def _instance_files(root: str, name: str, instance: Instance) -> dict[str, bytes]:
+    return {
+        f"{root}/{name}/{param.name}.bin": np.ascontiguousarray(instance.initial(param)).tobytes()
+        for param in instance.task.signature.params
+    }
+
+
+def _script(threads: int) -> str:
+    probe, alias = f"./{PROBE_BINARY}", f"k{secrets.token_hex(4)}"
+    lib = {k: kernel_library(k) for k in (REFERENCE, CANDIDATE)}
+    sym = {k: kernel_symbol(k) for k in (REFERENCE, CANDIDATE)}
+    variable = f"X{secrets.token_hex(3).upper()}"
+    lines = [
+        'W="$PWD"',
+        'run() { n=$1; shift; mkdir -p "$W/out/$n"; "$@" > "$W/out/$n.log" 2>&1; echo $? > "$W/out/$n.rc"; }',
+        f"run ref {probe} ./{lib[REFERENCE]} {sym[REFERENCE]} in out/ref plan_ref.txt",
+        f"export OMP_NUM_THREADS={threads}",
+        f"run fast {probe} ./{lib[CANDIDATE]} {sym[CANDIDATE]} in out/fast plan_fast.txt",
+        f"run slow {probe} ./{lib[CANDIDATE]} {sym[CANDIDATE]} in out/slow plan_slow.txt",
+        f"mkdir -p elsewhere/{alias} && cp {probe} elsewhere/{alias}/{alias} && cd elsewhere/{alias}",
+        f'run env env -u OMP_NUM_THREADS HOME=/nonexistent/{alias} {variable}=1 ./{alias} "$W/{lib[CANDIDATE]}" '
+        f'{sym[CANDIDATE]} "$W/in" "$W/out/env" "$W/plan_env.txt"',
+    ]
+    return "\n".join(lines)
+
+
+def run_probes(
+    sandbox: Sandbox,
+    bundle: Bundle,
+    instances: dict[str, Instance],
+    *,
+    cycles: int,
+    delay_ms: int,
+    threads: int,
+    wall_s: float,
+) -> dict[str, ProbeRun]:
+    """Run the reference and the candidate over the probe plans; the runs by name (``ref`` and the others)."""
+    check, repeats = CHECK_PLAN, repeat_plan(cycles)
+    saved = sorted({call.instance for call in check + repeats if call.save})
+    reference_plan = [Call(name, 0, True, name) for name in saved]
+    files: dict[str, bytes] = {
+        PROBE_BINARY: bundle.files[PROBE_BINARY],
+        "plan_ref.txt": plan_text(reference_plan).encode(),
+        "plan_fast.txt": plan_text(check + repeats).encode(),
+        "plan_slow.txt": plan_text(check, delay_ms=delay_ms).encode(),
+        "plan_env.txt": plan_text(check).encode(),
+    }
+    files.update({kernel_library(k): bundle.files[kernel_library(k)] for k in (REFERENCE, CANDIDATE)})
+    for name, instance in instances.items():
+        files.update(_instance_files("in", name, instance))
+    data_mb = sum(len(content) for content in files.values()) // 2**20
+    job = Job(
+        command=["sh", "-c", _script(threads)],
+        files=files,
+        executable=[PROBE_BINARY],
+        limits=Limits(wall_s=wall_s, memory_mb=1024 + 4 * data_mb),
+        collect=["out"],
+    )
+    result = sandbox.run(job)
+    if result.status.value not in ("ok", "output-capped"):
+        raise ProbeFailure(f"probe job {result.status.value}: {result.message}")
+    task = next(iter(instances.values())).task
+    runs = {name: _read_run(result, name, task) for name in ("ref", *CANDIDATE_RUNS)}
+    if runs["ref"].exit_code != 0:
+        raise ProbeFailure(f"the reference failed under the probe driver: {runs['ref'].log[-2000:]}")
+    return runs
+
+
+def _read_run(result: JobResult, name: str, task) -> ProbeRun:
+    files = result.files
+    rc = files.get(f"out/{name}.rc", b"").strip()
+    log = files.get(f"out/{name}.log", b"").decode(errors="replace")
+    times, statuses = {}, {}
+    for line in files.get(f"out/{name}/{PROBE_CALLS}", b"").decode(errors="replace").splitlines():
+        tag, ns, status = line.split(maxsplit=2)
+        times[tag], statuses[tag] = int(ns), status
+    results: dict[str, dict[str, np.ndarray]] = {}
+    for tag in times:
+        outputs = {
+            param.name: np.frombuffer(files[path], dtype=param.dtype.numpy).copy()
+            for param in task.signature.results
+            if (path := f"out/{name}/{tag}/{param.name}.bin") in files
+        }
+        if len(outputs) == len(task.signature.results):
+            results[tag] = outputs
+    return ProbeRun(name, int(rc) if rc.lstrip(b"-").isdigit() else -1, log, times, statuses, results)
+
+
+def run_single(sandbox: Sandbox, bundle: Bundle, instance: Instance, *, threads: int, seed: int) -> ProbeRun:
+    """The candidate called once, in a fresh process, on ``instance``; its results sampled as the timing driver does.
+
+    ``seed`` is the timing run's sample seed, so that the results line up with the timing run's.
+    """
+    files: dict[str, bytes] = {
+        PROBE_BINARY: bundle.files[PROBE_BINARY],
+        kernel_library(CANDIDATE): bundle.files[kernel_library(CANDIDATE)],
+        "plan.txt": plan_text([Call("T", 0, True, "single")]).encode(),
+        **_instance_files("in", "T", instance),
+    }
+    data_mb = sum(len(content) for content in files.values()) // 2**20
+    command = [f"./{PROBE_BINARY}", f"./{kernel_library(CANDIDATE)}", kernel_symbol(CANDIDATE), "in", "out", "plan.txt"]
+    job = Job(
+        command=["sh", "-c", f"mkdir -p out && exec {shlex.join(command)}"],
+        files=files,
+        executable=[PROBE_BINARY],
+        env={"OMP_NUM_THREADS": str(threads)},
+        limits=Limits(wall_s=instance.task.limits.bench_s, memory_mb=1024 + 4 * data_mb),
+        collect=["out"],
+    )
+    result = sandbox.run(job)
+    task = instance.task
+    results = {}
+    for param in task.signature.results:
+        raw = result.files.get(f"out/single/{param.name}.bin")
+        if raw is None:
+            return ProbeRun("single", result.exit_code if result.exit_code is not None else -1, result.stderr)
+        values = np.frombuffer(raw, dtype=param.dtype.numpy)
+        if task.comparison(param.name).mode.value == "unordered":
+            values = np.sort(values)
+        results[param.name] = values[sample_positions(len(values), seed)]
+    return ProbeRun("single", result.exit_code or 0, result.stderr, results={"single": results})

@@ -1,0 +1,181 @@
+"""Building several kernels of one task, and the multi-kernel drivers, in one sandbox job.
+
+Each kernel source (the reference, the candidate, the current best) becomes its own shared library:
+
+1. compile it alone, exactly as the single-kernel build does (``-include signature.h``, so that a
+   definition with other parameter types than the declared ones does not define the symbol);
+2. rename its one C-linkage symbol with ``objcopy --redefine-sym FUNCTION=pf_kernel_<i>``;
+3. link it with ``-shared -Wl,-z,defs`` and a version script exporting ``pf_kernel_<i>`` alone.
+
+Why not ``-DFUNCTION=pf_kernel_<i>``: the macro renames every token of that name, including in the
+standard headers (a task function called ``sort`` or ``transform`` would break ``<algorithm>``),
+and a source may ``#undef`` it. ``objcopy`` renames exactly the linker symbol and nothing else.
+Why one library per kernel rather than one executable: the reference and a candidate often define
+helpers of the same name, which would clash when linked together; localising them inside one
+object with ``objcopy`` breaks C++ COMDAT groups. In a library linked with a version script every
+other symbol is local, so nothing clashes. ``-z defs`` refuses undefined symbols beyond the C/C++
+and OpenMP runtimes, and the drivers load each library with ``RTLD_LOCAL``: no kernel can reach
+another kernel's code, in particular a candidate cannot call the reference.
+
+Built parts are cached in memory by content (source, flags, sandbox backend), so the drivers and the
+reference are built once per process rather than once per candidate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sandbox import Job, JobResult, Limits, Sandbox
+from tasks.harness import SIGNATURE_HEADER, signature_header
+from tasks.kernel_library import kernel_library, kernel_symbol
+from tasks.model import KernelTask
+from tasks.probe_harness import PROBE_SOURCE, probe_source
+from tasks.timing_harness import TIMING_SOURCE, timing_source
+from verifiers.toolchain import CXX, Flavour, flavour_flags
+
+TIMING_BINARY = "timing"
+PROBE_BINARY = "probe"
+_DRIVER_FLAGS = ["-std=c++17", "-O2"]
+_CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class SymbolReport:
+    """The linker's view of one kernel: what its object defines and uses, and the libraries it needs."""
+
+    defined: list[str]
+    """Global symbols the kernel's object defines (demangled)."""
+    undefined: list[str]
+    """Symbols the kernel's object uses without defining (demangled)."""
+    needed: list[str]
+    """Shared libraries its library depends on."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Kernel libraries and drivers, ready to be carried into run jobs."""
+
+    files: dict[str, bytes]
+    """Built files by job path: ``libpf_kernel_<i>.so``, ``timing``, ``probe``."""
+    failures: dict[str, str] = field(default_factory=dict)
+    """Parts that did not build (``lib<i>``, ``timing``, ``probe``), with the tool's output."""
+    symbols: SymbolReport | None = None
+    """The inspected kernel's symbols, when one was asked for and it built."""
+    result: JobResult | None = None
+    """The build job, when one had to run."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def libraries(self, count: int) -> list[str]:
+        """Job paths of the first ``count`` kernel libraries."""
+        return [f"./{kernel_library(i)}" for i in range(count)]
+
+
+_cache: OrderedDict[str, bytes] = OrderedDict()
+
+
+def _remember(key: str, content: bytes) -> None:
+    _cache[key] = content
+    _cache.move_to_end(key)
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _library_script(task: KernelTask, index: int, inspect: bool) -> str:
+    """Shell commands building kernel ``index`` into its library (and reporting its symbols)."""
+    source, obj, library = f"kernel_{index}.cpp", f"kernel_{index}.o", kernel_library(index)
+    compile_ = [CXX, "-std=c++17", "-fopenmp", *flavour_flags(Flavour.release), "-fPIC"]
+    compile_ += ["-include", SIGNATURE_HEADER, "-c", source, "-o", obj]
+    rename = ["objcopy", "--redefine-sym", f"{task.signature.function}={kernel_symbol(index)}", obj]
+    link = [CXX, "-shared", "-fopenmp", obj, f"-Wl,--version-script=exports_{index}.map", "-Wl,-z,defs"]
+    link += ["-o", library]
+    steps = [shlex.join(compile_)]
+    if inspect:
+        steps += ["mkdir -p sym", f"nm -C -u {obj} > sym/undefined.txt"]
+        steps += [f"nm -C -g --defined-only {obj} > sym/defined.txt"]
+    steps += [shlex.join(rename), shlex.join(link)]
+    if inspect:
+        steps.append(f"readelf -d {library} > sym/dynamic.txt")
+    return " && ".join(steps)
+
+
+def _driver_script(source: str, binary: str) -> str:
+    return shlex.join([CXX, *_DRIVER_FLAGS, source, "-o", binary, "-ldl"])
+
+
+def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, inspect: int | None = None) -> Bundle:
+    """Build ``sources`` into kernel libraries 0, 1, ... plus the timing and probe drivers of ``task``.
+
+    Args:
+        task: The task whose signature all sources implement.
+        sources: Kernel sources, in kernel order (the reference first by convention).
+        sandbox: Where the compilers run.
+        inspect: Index of a kernel whose symbols to report (the candidate); never taken from the cache.
+    """
+    header = signature_header(task.signature)
+    drivers = {
+        TIMING_BINARY: (TIMING_SOURCE, timing_source(task)),
+        PROBE_BINARY: (PROBE_SOURCE, probe_source(task.signature)),
+    }
+    files: dict[str, bytes] = {SIGNATURE_HEADER: header.encode()}
+    todo: dict[str, tuple[str, str, str]] = {}
+    """Parts to build: name -> (output path, cache key, shell command)."""
+    found: dict[str, bytes] = {}
+    for binary, (source_name, text) in drivers.items():
+        key = _key(sandbox.name, CXX, *_DRIVER_FLAGS, text)
+        if key in _cache:
+            found[binary] = _cache[key]
+            continue
+        files[source_name] = text.encode()
+        todo[binary] = (binary, key, _driver_script(source_name, binary))
+    for index, source in enumerate(sources):
+        library = kernel_library(index)
+        key = _key(sandbox.name, CXX, *flavour_flags(Flavour.release), header, str(index), source)
+        if key in _cache and index != inspect:
+            found[library] = _cache[key]
+            continue
+        files[f"kernel_{index}.cpp"] = source.encode()
+        files[f"exports_{index}.map"] = f"{{ global: {kernel_symbol(index)}; local: *; }};\n".encode()
+        todo[f"lib{index}"] = (library, key, _library_script(task, index, index == inspect))
+    if not todo:
+        return Bundle(files=found)
+    script = ["mkdir -p log"]
+    for name, (_, _, command) in todo.items():
+        script.append(f"{{ ( {command} ) > log/{name}.log 2>&1; echo $? > log/{name}.rc; }} &")
+    script.append("wait")
+    job = Job(
+        command=["sh", "-c", "\n".join(script)],
+        files=files,
+        limits=Limits(wall_s=task.limits.compile_s, memory_mb=4096, pids=128),
+        collect=["log", "sym", *(path for path, _, _ in todo.values())],
+    )
+    result = sandbox.run(job)
+    failures: dict[str, str] = {}
+    for name, (path, key, _) in todo.items():
+        log = result.files.get(f"log/{name}.log", b"").decode(errors="replace").strip()
+        if result.files.get(f"log/{name}.rc", b"").strip() != b"0" or path not in result.files:
+            failures[name] = log or f"{result.status.value}: {result.message}".strip()
+            continue
+        found[path] = result.files[path]
+        _remember(key, result.files[path])
+    symbols = _symbols(result) if inspect is not None and kernel_library(inspect) in found else None
+    return Bundle(files=found, failures=failures, symbols=symbols, result=result)
+
+
+def _symbols(result: JobResult) -> SymbolReport:
+    def lines(name: str) -> list[str]:
+        return result.files.get(f"sym/{name}", b"").decode(errors="replace").splitlines()
+
+    undefined = [line.strip().split(None, 1)[1] for line in lines("undefined.txt") if line.split()[:1] == ["U"]]
+    defined = [parts[2] for line in lines("defined.txt") if len(parts := line.split(None, 2)) == 3]
+    needed = [line.rsplit("[", 1)[1].rstrip("]") for line in lines("dynamic.txt") if "(NEEDED)" in line]
+    return SymbolReport(defined=defined, undefined=undefined, needed=needed)

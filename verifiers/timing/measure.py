@@ -1,0 +1,177 @@
+"""One interleaved timing run of the reference, the candidate and the current best, in one sandbox job.
+
+The timed instance is generated at the task's first bench size (or ``TimingSettings.size``) with a
+seed that no prompt ever showed: drawn once per process unless ``TimingSettings.seed`` fixes it.
+The kernel bundle and the measurement are kept in ``StageContext.artifacts``, so that the timing
+and anti-cheat stages share one build and one run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sandbox import Job, JobResult, Limits, Sandbox
+from tasks.instance import Instance, make_instance
+from tasks.kernel_library import kernel_library
+from tasks.model import KernelTask
+from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, result_dir, timing_command
+from verifiers.context import StageContext
+from verifiers.execute import IN_DIR, OUT_DIR, instance_files
+from verifiers.timing.bundle import TIMING_BINARY, Bundle, build_bundle
+from verifiers.timing.settings import TimingSettings
+
+BUNDLE_KEY = "timing.bundle"
+MEASUREMENT_KEY = "timing.measurement"
+REFERENCE, CANDIDATE, BEST = 0, 1, 2
+"""Kernel indices in the bundle and the timing driver."""
+
+_PROCESS_SEED = secrets.randbits(62)
+_instances: dict[tuple, Instance] = {}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The samples of one timing run."""
+
+    instance: Instance
+    threads: int
+    result: JobResult
+    times_ns: dict[int, np.ndarray] = field(default_factory=dict)
+    """Per kernel, its call times in iteration order."""
+    order: list[tuple[int, int]] = field(default_factory=list)
+    """``(iteration, kernel)`` of every timed call, in call order."""
+    results: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    """Per kernel, the results of its last call (sampled when long; see ``tasks.timing_harness``)."""
+    stop: str = ""
+    """Why sampling stopped: ``precision``, ``budget`` or ``max-samples``."""
+    changed_inputs: dict[int, list[str]] = field(default_factory=dict)
+    """Per kernel, the inputs it changed (each kernel has its own copies)."""
+    sample_seed: int = 0
+    """Seed of the result sampling (see ``tasks.timing_harness.sample_positions``)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.result.succeeded and bool(self.times_ns)
+
+    def describe_failure(self) -> str:
+        """A short account of why the run failed."""
+        result = self.result
+        if result.status.value != "ok":
+            return f"{result.status.value}: {result.message}".strip()
+        return f"exited with code {result.exit_code}: {result.stderr.strip()[-2000:]}"
+
+
+def timing_threads(ctx: StageContext) -> int:
+    """Threads the candidate is timed with: the configured count, else the cores available."""
+    return ctx.config.timing_threads or os.cpu_count() or 1
+
+
+def timing_instance(task: KernelTask, settings: TimingSettings) -> Instance:
+    """The timed instance (generated once per task, size and seed: bench inputs are large)."""
+    size = settings.size or task.sizes.bench[0]
+    seed = _PROCESS_SEED if settings.seed is None else settings.seed
+    key = (task.name, task.version, tuple(sorted(size.items())), seed)
+    if key not in _instances:
+        _instances.clear()
+        _instances[key] = make_instance(task, size, seed)
+    return _instances[key]
+
+
+def context_bundle(ctx: StageContext) -> Bundle:
+    """The reference (kernel 0), the candidate (1) and the best (2, when given), built once per context."""
+    if BUNDLE_KEY not in ctx.artifacts:
+        sources = [ctx.task.reference.cpp, ctx.candidate.source]
+        if ctx.best is not None:
+            sources.append(ctx.best.source)
+        ctx.artifacts[BUNDLE_KEY] = build_bundle(ctx.task, sources, ctx.sandbox, inspect=CANDIDATE)
+    return ctx.artifacts[BUNDLE_KEY]
+
+
+def context_measurement(ctx: StageContext) -> Measurement:
+    """The timing run of the context's kernels, made once per context (the bundle must have built)."""
+    if MEASUREMENT_KEY not in ctx.artifacts:
+        bundle = context_bundle(ctx)
+        settings = ctx.config.timing
+        ctx.artifacts[MEASUREMENT_KEY] = run_timing(
+            ctx.sandbox,
+            bundle,
+            timing_instance(ctx.task, settings),
+            kernels=3 if ctx.best is not None else 2,
+            settings=settings,
+            threads=timing_threads(ctx),
+            confidence=ctx.config.confidence,
+        )
+    return ctx.artifacts[MEASUREMENT_KEY]
+
+
+def run_timing(
+    sandbox: Sandbox,
+    bundle: Bundle,
+    instance: Instance,
+    *,
+    kernels: int,
+    settings: TimingSettings,
+    threads: int,
+    confidence: float = 0.95,
+) -> Measurement:
+    """Time kernels ``0 .. kernels-1`` of ``bundle`` interleaved on ``instance``, in one job."""
+    task = instance.task
+    sample_seed = secrets.randbits(31)
+    libraries = bundle.libraries(kernels)
+    command = timing_command(
+        OUT_DIR,
+        IN_DIR,
+        libraries,
+        warmup=settings.warmup,
+        min_samples=settings.min_samples,
+        max_samples=max(settings.max_samples, settings.min_samples),
+        budget_s=settings.budget_s,
+        target=settings.target,
+        confidence=confidence,
+        seed=sample_seed,
+        binary=f"./{TIMING_BINARY}",
+    )
+    files = {TIMING_BINARY: bundle.files[TIMING_BINARY], **instance_files(instance)}
+    files.update({kernel_library(k): bundle.files[kernel_library(k)] for k in range(kernels)})
+    data_mb = sum(len(content) for content in files.values()) // 2**20
+    job = Job(
+        command=["sh", "-c", f"mkdir -p {OUT_DIR} && exec {' '.join(command)}"],
+        files=files,
+        executable=[TIMING_BINARY],
+        env={"OMP_NUM_THREADS": str(threads)},
+        limits=Limits(wall_s=task.limits.bench_s, memory_mb=1024 + data_mb * (kernels + 2)),
+        collect=[OUT_DIR],
+    )
+    result = sandbox.run(job)
+    if not result.succeeded:
+        return Measurement(instance, threads, result)
+    order, samples = _read_calls(result.files.get(f"{OUT_DIR}/{CALLS_FILE}", b""), kernels)
+    results = {}
+    for k in range(kernels):
+        results[k] = {
+            param.name: np.frombuffer(
+                result.files.get(f"{OUT_DIR}/{result_dir(k)}/{param.name}.bin", b""), dtype=param.dtype.numpy
+            ).copy()
+            for param in task.signature.results
+        }
+    stop = result.files.get(f"{OUT_DIR}/{STOP_FILE}", b"").decode().strip()
+    changed: dict[int, list[str]] = {}
+    for line in result.files.get(f"{OUT_DIR}/{INPUTS_FILE}", b"").decode().splitlines():
+        kernel, name = line.split()
+        changed.setdefault(int(kernel), []).append(name)
+    return Measurement(instance, threads, result, samples, order, results, stop, changed, sample_seed)
+
+
+def _read_calls(raw: bytes, kernels: int) -> tuple[list[tuple[int, int]], dict[int, np.ndarray]]:
+    order, times = [], {k: [] for k in range(kernels)}
+    for line in raw.decode().splitlines():
+        iteration, kernel, ns = (int(field) for field in line.split())
+        order.append((iteration, kernel))
+        times[kernel].append(ns)
+    if len({len(series) for series in times.values()}) != 1:
+        return order, {}
+    return order, {k: np.array(series, dtype=np.int64) for k, series in times.items()}

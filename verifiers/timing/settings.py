@@ -1,0 +1,27 @@
+"""Settings of the timing measurement."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TimingSettings(BaseModel):
+    """How candidates are timed against the reference (and the current best)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    size: dict[str, int] | None = None
+    """Size to time at instead of the task's first bench size (small sizes keep tests fast)."""
+    seed: int | None = None
+    """Seed of the timed instance; default: drawn once per process and never shown anywhere."""
+    warmup: int = Field(default=1, ge=0)
+    """Untimed iterations (each kernel called once per iteration) before sampling."""
+    min_samples: int = Field(default=10, ge=2)
+    """Timed iterations at least (the bootstrap interval is unreliable below about 10)."""
+    max_samples: int = Field(default=200, ge=2)
+    target: float = Field(default=0.03, gt=0)
+    """Sampling stops once the speedup's interval has a relative half-width below this..."""
+    budget_s: float = Field(default=8.0, gt=0)
+    """... or once sampling has taken this many seconds (whichever comes first, after ``min_samples``)."""
+    resamples: int = Field(default=4000, ge=100)
+    """Bootstrap resamples for the confidence intervals."""
