@@ -1,0 +1,143 @@
+"""`agent solve` end to end, with the real verifiers and sandbox and scripted models only."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from solve_helpers import FAST, RACY, SLOW_FIX, WRONG_SIGNATURE, fenced, quick_config
+from typer.testing import CliRunner
+
+import kernels_library
+from agents.cli import app
+from agents.model_config import ModelConfig
+from agents.replay_server import ReplayEntry, ReplayServer
+from agents.solve import solve
+
+pytestmark = pytest.mark.usefixtures("clang")
+
+PLAN = ReplayEntry(match="different strategies", reply="- split the sum across threads\n- vectorize and reduce")
+
+
+def llm_config(server: ReplayServer, **overrides: object):
+    model = ModelConfig(model="openai/replay", api_base=server.api_base, api_key="test", timeout_s=5, max_retries=0)
+    return quick_config(proposer="llm", model=model, **overrides)
+
+
+def test_offline_solve_publishes_a_verified_winner(tmp_path: Path):
+    summary = solve(quick_config(), tmp_path / "runs")
+    winner = summary["winner"]
+    assert winner is not None and "#pragma omp" in winner["source"]
+    assert winner["speedup_low"] <= winner["speedup"] <= winner["speedup_high"]
+    run = Path(summary["run_dir"])
+    assert (run / "winner.cpp").read_text() == winner["source"]
+    verdicts = list(run.glob("candidates/*/verdict.json"))
+    assert len(verdicts) == summary["verified"] >= 1
+    entry = kernels_library.get("reduce-sum")
+    assert entry.source == winner["source"] and entry.provenance.run_id == summary["run_id"]
+
+
+def test_race_is_repaired_and_the_faster_candidate_wins(tmp_path: Path):
+    entries = [
+        PLAN,
+        ReplayEntry(match="split the sum", reply=fenced(RACY)),
+        ReplayEntry(match="vectorize", reply=fenced(FAST)),
+        ReplayEntry(match="failed verification", reply=fenced(SLOW_FIX)),
+    ]
+    with ReplayServer(entries) as server:
+        summary = solve(llm_config(server), tmp_path / "runs")
+    repairs = [r for r in server.requests if "failed verification" in r["messages"][-1]["content"]]
+    assert len(repairs) == 1
+    assert "race" in repairs[0]["messages"][-1]["content"] or "wrong" in repairs[0]["messages"][-1]["content"]
+    assert summary["winner"]["source"].strip() == FAST.strip()
+    assert summary["verified"] == 3  # racy, fast, and the repaired version (accepted but slower)
+    assert sum(summary["failed_by_stage"].values()) == 1
+    assert summary["usage"]["requests"] == 4
+
+
+def test_unusable_replies_become_feedback_for_a_repair(tmp_path: Path):
+    entries = [
+        PLAN,
+        ReplayEntry(match="split the sum", reply="I would use OpenMP here."),
+        ReplayEntry(match="vectorize", reply=fenced(WRONG_SIGNATURE)),
+        ReplayEntry(match="no code block", reply=fenced(FAST)),
+        ReplayEntry(match="signature", reply=fenced(SLOW_FIX)),
+    ]
+    with ReplayServer(entries) as server:
+        summary = solve(llm_config(server, repair_rounds=1), tmp_path / "runs")
+    prompts = [r["messages"][-1]["content"] for r in server.requests]
+    assert any("no code block" in p for p in prompts)  # the garbage reply's problem was sent back
+    assert summary["failed_by_stage"].get("proposal") == 1
+    assert summary["failed_by_stage"].get("parse") == 1
+    assert summary["winner"] is not None
+
+
+def test_a_model_that_times_out_ends_the_run_cleanly(tmp_path: Path):
+    entries = [ReplayEntry(reply="too late", delay_s=3) for _ in range(6)]
+    with ReplayServer(entries) as server:
+        model = ModelConfig(model="openai/replay", api_base=server.api_base, api_key="t", timeout_s=0.5, max_retries=1)
+        summary = solve(quick_config(proposer="llm", model=model, repair_rounds=1), tmp_path / "runs")
+    assert summary["winner"] is None
+    assert summary["verified"] == 0
+    assert summary["failed_by_stage"] == {"proposal": 2}
+    assert summary["stop_reason"]
+
+
+def test_litellm_mock_response_drives_the_llm_proposer(tmp_path: Path):
+    model = ModelConfig(model="openai/gpt-4o-mini", mock_response=fenced(FAST))
+    summary = solve(quick_config(proposer="llm", model=model, population=1), tmp_path / "runs")
+    assert summary["winner"]["source"].strip() == FAST.strip()
+    assert summary["usage"]["requests"] == 2  # one plan, one proposal
+
+
+def test_cli_solve_json_and_bad_task(tmp_path: Path):
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(yaml.safe_dump(quick_config().model_dump(mode="json", exclude={"task"})))
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["solve", "reduce-sum", "--config", str(settings), "--runs-dir", str(tmp_path / "runs"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert summary["winner"]["speedup"] > 0
+    bad = runner.invoke(app, ["solve", str(tmp_path / "missing.yaml"), "--runs-dir", str(tmp_path / "runs")])
+    assert bad.exit_code == 2 and "missing.yaml" in bad.output
+
+
+@pytest.mark.slow
+def test_a_run_killed_mid_way_resumes_without_losing_work(tmp_path: Path):
+    entries = [
+        PLAN,
+        *[ReplayEntry(match="Strategy to follow", reply=fenced(src)) for src in (FAST, SLOW_FIX, FAST, SLOW_FIX)],
+        *[ReplayEntry(match="Strategy to follow", reply=fenced(FAST.replace("total", f"t{i}"))) for i in range(4)],
+    ]
+    runs = tmp_path / "runs"
+    with ReplayServer(entries) as server:
+        config = llm_config(server, budget={"generations": 3})
+        settings = tmp_path / "settings.yaml"
+        settings.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude={"task"})))
+        command = [sys.executable, "-m", "agents.cli", "solve", "reduce-sum", "--config", str(settings)]
+        process = subprocess.Popen([*command, "--runs-dir", str(runs), "--json"], env=os.environ.copy(),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(runs.glob("*/candidates/*/verdict.json")):
+            time.sleep(0.2)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        before = {p.parent.name for p in runs.glob("*/candidates/*/verdict.json")}
+        served = len(server.requests)
+        assert before, "the run was killed before it verified anything"
+        (run_dir,) = runs.iterdir()
+        summary = solve(None, runs, resume=run_dir.name)
+        after = {p.parent.name for p in runs.glob("*/candidates/*/verdict.json")}
+    assert before <= after
+    assert summary["winner"] is not None and summary["generations"] == 3
+    replayed = server.requests[served:]
+    assert len(replayed) <= len(entries) - served  # cached replies were not requested again
