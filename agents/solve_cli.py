@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from agents.graph.records import failed_stage
+from agents.graph.records import failures_by_stage
 from agents.rundir import RunDir
 from agents.solve import solve
 from agents.solve_config import ProposerKind, SolveConfig
@@ -133,11 +133,7 @@ class ProgressView:
     def render(self) -> Panel:
         state = self.state
         results = state.get("results", [])
-        failures: dict[str, int] = {}
-        for record in results:
-            stage = failed_stage(record)
-            if stage is not None:
-                failures[stage] = failures.get(stage, 0) + 1
+        failures = failures_by_stage(results)
         usage = state.get("usage", {})
         best = state.get("best")
         table = Table.grid(padding=(0, 2))

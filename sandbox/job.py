@@ -131,3 +131,11 @@ class JobResult(BaseModel):
     def succeeded(self) -> bool:
         """Ran to the end and exited 0."""
         return self.status is JobStatus.ok and self.exit_code == 0
+
+    def describe_failure(self) -> str:
+        """A short account of why the job did not succeed (empty when it did)."""
+        if self.status is not JobStatus.ok:
+            return f"{self.status.value}: {self.message}".strip()
+        if self.exit_code:
+            return f"exited with code {self.exit_code}: {self.stderr.strip()[-2000:]}"
+        return ""

@@ -29,12 +29,7 @@ class Execution:
 
     def describe_failure(self) -> str:
         """A short account of why the run failed."""
-        result = self.result
-        if result.status.value != "ok":
-            return f"{result.status.value}: {result.message}".strip()
-        if result.exit_code:
-            return f"exited with code {result.exit_code}: {result.stderr.strip()[-2000:]}"
-        return "the driver wrote no timings"
+        return self.result.describe_failure() or "the driver wrote no timings"
 
 
 def instance_files(instance: Instance) -> dict[str, bytes]:

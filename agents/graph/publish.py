@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.graph.records import candidate_of, failed_stage, verdict_of
+from agents.graph.records import candidate_of, failures_by_stage, verdict_of
 from agents.graph.runtime import SolveRuntime
 from agents.graph.state import SolveState
 from kernels_library import Provenance
@@ -55,11 +55,6 @@ def _lineage(state: SolveState, record: dict[str, Any]) -> list[str]:
 def run_summary(runtime: SolveRuntime, state: SolveState) -> dict[str, Any]:
     """Counts, the winner and the spend of a run, as JSON-ready data."""
     results = state.get("results", [])
-    failures: dict[str, int] = {}
-    for record in results:
-        stage = failed_stage(record)
-        if stage is not None:
-            failures[stage] = failures.get(stage, 0) + 1
     best = state.get("best")
     winner = None
     if best is not None:
@@ -81,7 +76,7 @@ def run_summary(runtime: SolveRuntime, state: SolveState) -> dict[str, Any]:
         "generations": state.get("generation", 0),
         "proposed": len(state.get("proposals", [])),
         "verified": sum(1 for r in results if r.get("verdict")),
-        "failed_by_stage": failures,
+        "failed_by_stage": failures_by_stage(results),
         "usage": state.get("usage", {}),
         "stop_reason": state.get("stop_reason"),
         "winner": winner,

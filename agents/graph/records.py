@@ -50,3 +50,13 @@ def failed_stage(record: dict[str, Any]) -> str | None:
         return "proposal"
     failure = verdict.failure
     return failure.stage.value if failure is not None else None
+
+
+def failures_by_stage(results: list[dict[str, Any]]) -> dict[str, int]:
+    """How many records each stage rejected (``proposal`` for replies that gave no candidate)."""
+    failures: dict[str, int] = {}
+    for record in results:
+        stage = failed_stage(record)
+        if stage is not None:
+            failures[stage] = failures.get(stage, 0) + 1
+    return failures

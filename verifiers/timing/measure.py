@@ -59,10 +59,7 @@ class Measurement:
 
     def describe_failure(self) -> str:
         """A short account of why the run failed."""
-        result = self.result
-        if result.status.value != "ok":
-            return f"{result.status.value}: {result.message}".strip()
-        return f"exited with code {result.exit_code}: {result.stderr.strip()[-2000:]}"
+        return self.result.describe_failure() or "the timing driver wrote no timings"
 
 
 def timing_threads(ctx: StageContext) -> int:
