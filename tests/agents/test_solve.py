@@ -141,3 +141,21 @@ def test_a_run_killed_mid_way_resumes_without_losing_work(tmp_path: Path):
     assert summary["winner"] is not None and summary["generations"] == 3
     replayed = server.requests[served:]
     assert len(replayed) <= len(entries) - served  # cached replies were not requested again
+
+
+def test_candidates_from_a_directory_meet_in_one_tournament(tmp_path: Path):
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "a_racy.cpp").write_text(RACY)
+    (folder / "b_fast.cpp").write_text(FAST)
+    (folder / "notes.txt").write_text("not a kernel")
+    summary = solve(quick_config(proposer="directory", candidates_dir=folder), tmp_path / "runs")
+    assert summary["verified"] == 2
+    assert summary["winner"]["origin"].endswith("b_fast.cpp")
+
+
+def test_a_spent_candidate_budget_stops_the_run_and_still_publishes(tmp_path: Path):
+    summary = solve(quick_config(budget={"generations": 5, "max_candidates": 1}), tmp_path / "runs")
+    assert summary["verified"] == 1
+    assert "candidate budget" in summary["stop_reason"]
+    assert summary["winner"] is not None
