@@ -13,6 +13,7 @@ It cannot stop writes to host files its user may write, nor reads of the host's 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import resource
 import shutil
@@ -36,6 +37,9 @@ _NOFILE = 4096
 _INIT_SHIM = ["sh", "-c", '"$@" & wait $!', "sh"]
 """PID 1 of the job's namespace: the job runs as its child, so that signals reach it as usual."""
 _MEMORY_MARKERS = ("std::bad_alloc", "Cannot allocate memory", "MemoryError", "out of memory")
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,18 @@ class _Isolation:
             words += [] if os.geteuid() == 0 else ["--map-root-user"]
             words.append("--")
         if self.drop_to_nobody:
-            words += ["setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups", "--no-new-privs", "--"]
+            words += ["setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups", "--no-new-privs"]
+            words += ["--pdeathsig=KILL", "--"]  # a change of user clears the death signal: set it again
         if self.namespaces:
             words += _INIT_SHIM
         return words
+
+
+def _die_with_parent() -> None:
+    """Have the kernel SIGKILL the job's first process if ParaForge dies first (``unshare --kill-child``
+    then takes the whole namespace down), so a killed run leaves no job running on."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 @cache
@@ -120,6 +132,7 @@ class LocalSandbox:
         nproc = limits.pids if self._isolation.drop_to_nobody else None
 
         def confine() -> None:
+            _die_with_parent()
             cpu = max(1, int(limits.cpu_seconds + 0.999))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
             size = limits.file_size_mb * 2**20
