@@ -33,7 +33,8 @@ from verifiers.timing.roofline_probe import measure_roofline
 from verifiers.verdict import Stage
 
 HERE = Path(__file__).parent
-CHEATS = sorted((HERE / "candidates").glob("*/*.cpp"))
+CHEATS = sorted(p for p in (HERE / "candidates").glob("*/*.cpp") if p.read_text().startswith("// expect: anticheat"))
+"""The candidates the anti-cheat stage must catch (the folder also holds the core stages' cases)."""
 HONEST = sorted((HERE / "honest").glob("*/*.cpp"))
 QUICK = {"reduce-sum/memo-pointer", "reduce-sum/input-scratch", "reduce-sum/large-size-memo", "reduce-sum/env-detect"}
 """Cheats run by default: one per kind of check (probe, timed inputs, timed results, static)."""
