@@ -137,6 +137,46 @@ void* open_kernel(const std::string& library, const std::string& symbol) {
     return function;
 }
 
+bool file_exists(const std::string& path) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f) std::fclose(f);
+    return f != nullptr;
+}
+
+// A second version of an input array, as the elements that differ: PREFIX.alt_index.bin (int64 positions)
+// and PREFIX.alt_value.bin (the second version's elements there).
+struct Patch {
+    Blob index, alternative;
+    std::vector<char> original;
+    size_t width = 0;
+
+    void load(const std::string& prefix, const Blob& from, size_t element) {
+        index = read_blob(prefix + ".alt_index.bin");
+        alternative = read_blob(prefix + ".alt_value.bin");
+        width = element;
+        const size_t count = index.bytes / 8;
+        if (alternative.bytes != count * width) die("the patch of " + prefix + " does not match its index");
+        original.resize(count * width);
+        for (size_t j = 0; j < count; ++j) {
+            long long at;
+            std::memcpy(&at, index.data + 8 * j, 8);
+            if (at < 0 || (size_t(at) + 1) * width > from.bytes) die("a patch position of " + prefix + " is outside");
+            std::memcpy(original.data() + j * width, from.data + size_t(at) * width, width);
+        }
+    }
+    // Brings `target`, holding version `*current`, to version `wanted` (0: original, 1: alternative).
+    void apply(const Blob& target, int* current, int wanted) const {
+        if (*current == wanted || width == 0) return;
+        const char* values = wanted ? alternative.data : original.data();
+        for (size_t j = 0; j < index.bytes / 8; ++j) {
+            long long at;
+            std::memcpy(&at, index.data + 8 * j, 8);
+            std::memcpy(target.data + size_t(at) * width, values + j * width, width);
+        }
+        *current = wanted;
+    }
+};
+
 using Clock = std::chrono::steady_clock;
 
 long long nanoseconds(Clock::time_point start, Clock::time_point stop) {

@@ -12,6 +12,15 @@ reference down by rewriting its inputs); outputs and inouts are restored to thei
 before each call, outside the timed region, and after the last iteration each kernel's inputs are
 checked against a digest of the originals.
 
+An input may come with a second version, given as the few elements that differ
+(``IN_DIR/NAME.alt_index.bin``, int64 positions, and ``IN_DIR/NAME.alt_value.bin``). Then even
+iterations run on the first version and odd ones on the second, every kernel on the same version
+in one iteration: the work stays the same, but a kernel that remembers results by address, size or
+a sample of its input returns stale results, and one that checks the whole input cannot skip
+reading it. The versions are swapped in place, outside the timed region. Sampling then always ends
+after an odd iteration, so that the last results (those written) come from the second version
+while the very first call saw the first.
+
 One *iteration* calls every kernel once, in an order rotated by one each iteration (``0 1``,
 ``1 0``, ... or ``0 1 2``, ``1 2 0``, ``2 0 1``, ...), so that each kernel follows each other one
 equally often and slow drifts of the machine hit all kernels alike. ``WARMUP`` iterations run
@@ -24,10 +33,11 @@ choice of sampled result elements.
 
 Outputs: ``OUT_DIR/calls.txt`` (``ITERATION KERNEL NANOSECONDS`` per timed call, in call order),
 ``OUT_DIR/stop.txt`` (why sampling stopped), ``OUT_DIR/inputs_changed.txt`` (``KERNEL NAME`` for
-every input a kernel changed), and ``OUT_DIR/v<i>/NAME.bin``: each kernel's results
-of its last call. Results longer than :data:`SAMPLE_LIMIT` elements are written as
-:data:`SAMPLE_LIMIT` elements at positions ``offset + j * stride`` (see :func:`sample_positions`),
-taken after sorting for outputs compared without order.
+every input a kernel changed), ``OUT_DIR/version.txt`` (the input version of the last iteration),
+and ``OUT_DIR/v<i>/NAME.bin``: each kernel's results of its last call. Results longer than
+:data:`SAMPLE_LIMIT` elements are written as :data:`SAMPLE_LIMIT` elements at positions
+``offset + j * stride`` (see :func:`sample_positions`), taken after sorting for outputs compared
+without order.
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ TIMING_SOURCE = "timing.cpp"
 CALLS_FILE = "calls.txt"
 STOP_FILE = "stop.txt"
 INPUTS_FILE = "inputs_changed.txt"
+VERSION_FILE = "version.txt"
 SAMPLE_LIMIT = 1 << 18
 """Results longer than this many elements are sampled rather than written whole."""
 
@@ -135,6 +146,7 @@ _LOOP = r"""
     Clock::time_point pf_started;
     for (long pf_it = 0; ; ++pf_it) {
         if (pf_it == pf_warmup) pf_started = Clock::now();
+        pf_version = pf_alternate ? int(pf_it % 2) : 0;
         for (size_t pf_j = 0; pf_j < pf_kernels; ++pf_j) {
             const size_t pf_k = (size_t(pf_it) + pf_j) % pf_kernels;
             pf_restore(pf_k);
@@ -148,6 +160,7 @@ _LOOP = r"""
         }
         const long pf_samples = pf_it + 1 - pf_warmup;
         if (pf_samples <= 0) continue;
+        if (pf_alternate && pf_it % 2 == 0) continue;  // end on the second version: the first call saw the first
         if (pf_samples >= pf_max) break;
         if (pf_samples < pf_min) continue;
         if (std::chrono::duration<double>(Clock::now() - pf_started).count() >= pf_budget) {
@@ -170,6 +183,8 @@ _LOOP = r"""
                    std::to_string(pf_log[i + 2]) + "\n";
     write_bytes(pf_out + "/calls.txt", pf_text.data(), pf_text.size());
     write_bytes(pf_out + "/stop.txt", pf_stop, std::strlen(pf_stop));
+    const std::string pf_final = std::to_string(pf_version);
+    write_bytes(pf_out + "/version.txt", pf_final.data(), pf_final.size());
 """
 
 _SAVE_HELPER = r"""
@@ -205,13 +220,22 @@ def timing_source(task: KernelTask) -> str:
             load.append(f'    const {ctype} {var} = scalar<{ctype}>(read_blob({path}), "{name}");')
             args.append(var)
         elif param.role is Role.input:
+            prefix = f'pf_in + "/{name}"'
             load.append(f"    const Blob {var}_initial = read_blob({path});")
             load.append(f"    const unsigned long long {var}_digest = digest({var}_initial);")
+            load.append(f"    Patch {var}_patch;")
+            load.append(f'    if (file_exists({prefix} + ".alt_index.bin")) {{')
+            load.append(f"        {var}_patch.load({prefix}, {var}_initial, sizeof({ctype}));")
+            load.append("        pf_alternate = true;")
+            load.append("    }")
             load.append(f"    std::vector<Blob> {var};")
+            load.append(f"    std::vector<int> {var}_version(pf_kernels, 0);")
             load.append(f"    for (size_t k = 0; k < pf_kernels; ++k) {var}.push_back(copy_blob({var}_initial));")
             load.append(f"    std::free({var}_initial.data);")
+            restore.append(f"        {var}_patch.apply({var}[k], &{var}_version[k], pf_version);")
             args.append(f"reinterpret_cast<const {ctype}*>({var}[k].data)")
             note = f'pf_changed += std::to_string(k) + " {name}\\n";'
+            check.append(f"        {var}_patch.apply({var}[k], &{var}_version[k], 0);")
             check.append(f"        if (digest({var}[k]) != {var}_digest) {note}")
         else:
             load.append(f"    const Blob {var}_initial = read_blob({path});")
@@ -254,6 +278,8 @@ def timing_source(task: KernelTask) -> str:
             _SAVE_HELPER,
             _STOP_RULE,
             _MAIN_START,
+            "    bool pf_alternate = false;",
+            "    int pf_version = 0;",
             *load,
             *lambdas,
             _LOOP,

@@ -33,12 +33,19 @@ from verifiers.timing.roofline_probe import measure_roofline
 from verifiers.verdict import Stage
 
 HERE = Path(__file__).parent
-CHEATS = sorted((HERE / "candidates").glob("*/*.cpp"))
+CHEATS = sorted(p for p in (HERE / "candidates").glob("*/*.cpp") if p.read_text().startswith("// expect: anticheat"))
+"""The candidates the anti-cheat stage must catch (the folder also holds the core stages' cases)."""
 HONEST = sorted((HERE / "honest").glob("*/*.cpp"))
-QUICK = {"memo-pointer", "input-scratch", "large-size-memo", "env-detect"}
-"""Cheats run by default: one per check group (probe, timed, roofline, static)."""
-TIMING_SIZES = {"reduce-sum": {"n": 250000}}
-"""Timed sizes for the sweep: small, but past the test sizes (``shortcut-large`` misbehaves above 200000)."""
+QUICK = {"reduce-sum/memo-pointer", "reduce-sum/input-scratch", "reduce-sum/large-size-memo", "reduce-sum/env-detect"}
+"""Cheats run by default: one per kind of check (probe, timed inputs, timed results, static)."""
+TIMING_SIZES = {
+    "reduce-sum": {"n": 250000},
+    "gemm": {"n": 320},
+    "histogram": {"n": 2000000},
+    "spmv": {"rows": 200000, "cols": 200000},
+    "bfs": {"n": 1500000},
+}
+"""Timed sizes for the sweep: small, but past the test sizes (the size-gated cheats misbehave only there)."""
 REDUCE = load_task(SUITE_DIR / "reduce-sum.yaml")
 
 
@@ -64,7 +71,7 @@ def measured_roofline(tmp_path_factory, local_sandbox):
             local_sandbox,
             2,
             probe=lambda sandbox, threads: measure_roofline(
-                sandbox, threads, working_sets=[2**18, 2**21, 2**24, 2**27], seconds=0.05
+                sandbox, threads, working_sets=[2**k for k in range(18, 29)], seconds=0.03
             ),
         )
         yield
@@ -73,8 +80,9 @@ def measured_roofline(tmp_path_factory, local_sandbox):
 
 def _cases(paths: list[Path]) -> list:
     return [
-        pytest.param(path, id=f"{path.parent.name}/{path.stem}", marks=() if path.stem in QUICK else pytest.mark.slow)
+        pytest.param(path, id=name, marks=() if name in QUICK else pytest.mark.slow)
         for path in paths
+        if (name := f"{path.parent.name}/{path.stem}")
     ]
 
 

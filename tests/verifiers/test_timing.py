@@ -9,6 +9,8 @@ import pytest
 
 from tasks import load_task, parse_task
 from tasks.loader import SUITE_DIR
+from tasks.oracle import run_oracle
+from tasks.perturb import differences
 from tasks.timing_harness import sample_positions, timing_source
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
@@ -16,7 +18,7 @@ from verifiers.context import VerifyConfig
 from verifiers.stages.timing import TimingStage
 from verifiers.timing import roofline_cache
 from verifiers.timing.bundle import build_bundle
-from verifiers.timing.measure import run_timing, timing_instance
+from verifiers.timing.measure import run_timing, timing_instance, timing_versions
 from verifiers.timing.roofline import BandwidthPoint, Roofline, roofline_fraction
 from verifiers.timing.roofline_probe import measure_roofline
 from verifiers.timing.settings import TimingSettings
@@ -109,6 +111,7 @@ def test_timing_driver_interleaves_kernels_in_rotating_order(local_sandbox, clan
     assert measurement.stop == "max-samples"
     assert [len(measurement.times_ns[k]) for k in range(kernels)] == [7] * kernels
     assert len(measurement.order) == 7 * kernels
+    assert measurement.final_instance is measurement.instance  # one version only
     for iteration in range(7):
         calls = [k for i, k in measurement.order if i == iteration]
         first = (iteration + settings.warmup) % kernels
@@ -116,6 +119,29 @@ def test_timing_driver_interleaves_kernels_in_rotating_order(local_sandbox, clan
     expected = measurement.results[0]["out"]
     for k in range(1, kernels):
         assert measurement.results[k]["out"] == pytest.approx(expected, rel=1e-9)
+    assert measurement.changed_inputs == {}
+
+
+def test_timing_driver_alternates_input_versions_and_ends_on_the_second(local_sandbox, clang):
+    """Iterations alternate between the instance and a near-duplicate: a kernel remembering results by address
+    hands back the first version's result on the second."""
+    memo = PARALLEL.replace(
+        "    double total = 0.0;",
+        "    static const double* seen = nullptr; static double kept = 0;\n"
+        "    if (x == seen) { out[0] = kept; return; }\n    double total = 0.0;",
+    ).replace("    out[0] = total;", "    seen = x; kept = total; out[0] = total;")
+    bundle = build_bundle(REDUCE, [REDUCE.reference.cpp, PARALLEL, memo], local_sandbox)
+    settings = TimingSettings(size={"n": 5000}, warmup=1, min_samples=4, max_samples=4)
+    base, second = timing_versions(REDUCE, settings)
+    assert second is not None and len(differences(base, second)["x"]) == 4
+    measurement = run_timing(local_sandbox, bundle, base, second, kernels=3, settings=settings, threads=2)
+    assert measurement.ok, measurement.describe_failure()
+    assert len(measurement.times_ns[1]) == 5  # sampling runs on to an odd iteration: 1 warm-up + 5
+    assert measurement.final_instance is second
+    expected = run_oracle(second)["out"]
+    assert measurement.results[0]["out"] == pytest.approx(expected, rel=1e-9)
+    assert measurement.results[1]["out"] == pytest.approx(expected, rel=1e-9)
+    assert measurement.results[2]["out"] == pytest.approx(run_oracle(base)["out"], rel=1e-9)  # stale
     assert measurement.changed_inputs == {}
 
 
@@ -129,7 +155,7 @@ void reduce_sum(const double*, int64_t, double* out) {
 }
 """
     bundle = build_bundle(REDUCE, [REDUCE.reference.cpp, lookup], local_sandbox)
-    settings = TimingSettings(size={"n": 100}, min_samples=2, max_samples=2)
+    settings = TimingSettings(size={"n": 2}, min_samples=2, max_samples=2)
     measurement = run_timing(
         local_sandbox, bundle, timing_instance(REDUCE, settings), kernels=2, settings=settings, threads=1
     )

@@ -21,18 +21,16 @@ fresh calls do the same amount of work whatever the kernel's cost depends on.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from tasks.generators import Normal, Points, Uniform
 from tasks.instance import Instance, make_instance
 from tasks.model import KernelTask
+from tasks.perturb import near_duplicate
 
 FIRST = "first"
 FRESH_SLOTS = frozenset({"new-slot-1", "new-slot-2"})
-PERTURBED_FRACTION = 0.01
-"""Share of interior elements changed in a near-duplicate instance (at least one)."""
 
 
 @dataclass(frozen=True)
@@ -87,33 +85,3 @@ def probe_instances(task: KernelTask, size: dict[str, int], cycles: int) -> dict
     instances["A2"] = near_duplicate(instances["A"], rng)
     instances.update({f"P{j}": near_duplicate(instances["R"], rng) for j in range(cycles)})
     return instances
-
-
-def near_duplicate(instance: Instance, rng: np.random.Generator) -> Instance:
-    """``instance`` with about 1% of the interior elements of its freely drawn arrays redrawn.
-
-    First and last elements stay, as do sizes: a kernel that recognises its inputs by those returns a
-    stale result. Arrays with structure (sorted, permutations, graphs) are kept; when no array can be
-    changed, a fresh instance of the same size stands in.
-    """
-    task = instance.task
-    args = dict(instance.args)
-    changed = False
-    for gen in task.inputs:
-        if not isinstance(gen, Uniform | Normal | Points) or gen.kind == "sorted":
-            continue
-        values = args.get(gen.param)
-        if not isinstance(values, np.ndarray) or len(values) < 3:
-            continue
-        values = values.copy()
-        count = max(1, int(PERTURBED_FRACTION * (len(values) - 2)))
-        where = rng.choice(np.arange(1, len(values) - 1), size=count, replace=False)
-        fresh = np.asarray(gen.draw(rng, task.signature.param(gen.param).dtype, len(values)))
-        values[where] = fresh[where]
-        if np.array_equal(values, args[gen.param]):
-            continue
-        args[gen.param] = values
-        changed = True
-    if not changed:
-        return make_instance(task, instance.size, secrets.randbits(62))
-    return replace(instance, args=args, seed=-1)

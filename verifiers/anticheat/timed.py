@@ -5,7 +5,8 @@ its results are the expected ones. Floating-point results are compared with tole
 the task's (at least 1e-6 relative): rounding grows with size and parallel summation order, while a
 table entry or a skipped computation is off by far more. When the timed results are wrong, one
 call of the candidate in a fresh process on the same instance tells a kernel that is wrong on new
-inputs (``precomputed``) from one that is only wrong under the timing harness (``harness_detection``).
+inputs (``precomputed``) from one that is only wrong when called repeatedly in the same buffers with
+slightly changing inputs, as the timing driver does (``memoization``).
 """
 
 from __future__ import annotations
@@ -57,9 +58,8 @@ def timed_result_findings(sandbox: Sandbox, bundle: Bundle, measurement: Measure
     if not problems:
         return []
     size = measurement.instance.size
-    single = run_single(
-        sandbox, bundle, measurement.instance, threads=measurement.threads, seed=measurement.sample_seed
-    )
+    final = measurement.final_instance or measurement.instance
+    single = run_single(sandbox, bundle, final, threads=measurement.threads, seed=measurement.sample_seed)
     if single.exit_code == READONLY_EXIT:
         message = (single.log.strip().splitlines() or ["wrote to a read-only input"])[-1].removeprefix("probe: ")
         return [Finding(Cheat.out_of_bounds_write, message, "timed.fresh_inputs")]
@@ -69,9 +69,10 @@ def timed_result_findings(sandbox: Sandbox, bundle: Bundle, measurement: Measure
         return [Finding(Cheat.precomputed, message, "timed.fresh_inputs")]
     message = (
         f"right when called once in a fresh process at size {size}, but wrong in the timing run, where it is "
-        f"called repeatedly next to the reference: {'; '.join(problems)}"
+        "called again and again in the same buffers while a few input elements change between calls: it "
+        f"returns results remembered from earlier calls ({'; '.join(problems)})"
     )
-    return [Finding(Cheat.harness_detection, message, "timed.results")]
+    return [Finding(Cheat.memoization, message, "timed.results")]
 
 
 def roofline_findings(measurement: Measurement, roofline: Roofline, slack: float) -> list[Finding]:

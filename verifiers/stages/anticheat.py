@@ -33,7 +33,8 @@ class AntiCheatStage:
     3. ``probe``: the candidate called over scripted plans in fresh processes, with guarded
        buffers and read-only inputs: never-seen inputs, changed contents in the same buffers,
        fresh buffers after many calls, pauses between calls, a perturbed environment, and repeated
-       against fresh inputs, timed;
+       against fresh inputs, timed (when the timed results were stale, the probe still runs, to
+       tell a kernel that counts its calls from one that remembers results);
     4. ``roofline``: the timed median call against the time the machine needs to move the task's
        declared bytes (the memory side of the roofline).
 
@@ -56,6 +57,9 @@ class AntiCheatStage:
         for name, check in groups:
             try:
                 findings = check(ctx)
+                if findings and all(f.check == "timed.results" for f in findings):
+                    done.append(name)
+                    name, findings = "probe", self._probe(ctx) + findings
             except (ProbeFailure, ProbeError) as exc:
                 return self._error(ctx, f"{name} checks could not run: {exc}")
             done.append(name)

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sandbox import Job, JobResult, Limits, Sandbox
-from tasks.instance import Instance, make_instance
+from tasks.instance import Instance, derive_seed, make_instance
 from tasks.kernel_library import kernel_library
-from tasks.model import KernelTask
-from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, result_dir, timing_command
+from tasks.model import KernelTask, Role
+from tasks.perturb import differences, perturbed
+from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, VERSION_FILE, result_dir, timing_command
 from verifiers.context import StageContext
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.timing.bundle import TIMING_BINARY, Bundle, build_bundle
@@ -29,8 +30,11 @@ MEASUREMENT_KEY = "timing.measurement"
 REFERENCE, CANDIDATE, BEST = 0, 1, 2
 """Kernel indices in the bundle and the timing driver."""
 
+ALTERNATE_CHANGES = 4
+"""Elements changed in each freely drawn input of the timed instance's second version."""
+
 _PROCESS_SEED = secrets.randbits(62)
-_instances: dict[tuple, Instance] = {}
+_instances: dict[tuple, tuple[Instance, Instance | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Measurement:
     instance: Instance
     threads: int
     result: JobResult
+    final_instance: Instance | None = None
+    """The input version of the last iteration, whose results :attr:`results` holds."""
     times_ns: dict[int, np.ndarray] = field(default_factory=dict)
     """Per kernel, its call times in iteration order."""
     order: list[tuple[int, int]] = field(default_factory=list)
@@ -69,13 +75,34 @@ def timing_threads(ctx: StageContext) -> int:
 
 def timing_instance(task: KernelTask, settings: TimingSettings) -> Instance:
     """The timed instance (generated once per task, size and seed: bench inputs are large)."""
+    return timing_versions(task, settings)[0]
+
+
+def timing_versions(task: KernelTask, settings: TimingSettings) -> tuple[Instance, Instance | None]:
+    """The timed instance and its second version (a few elements changed), when its inputs allow one."""
     size = settings.size or task.sizes.bench[0]
     seed = _PROCESS_SEED if settings.seed is None else settings.seed
     key = (task.name, task.version, tuple(sorted(size.items())), seed)
     if key not in _instances:
         _instances.clear()
-        _instances[key] = make_instance(task, size, seed)
+        instance = make_instance(task, size, seed)
+        rng = np.random.default_rng(derive_seed("alternate", seed))
+        _instances[key] = (instance, perturbed(instance, rng, lambda length: ALTERNATE_CHANGES))
     return _instances[key]
+
+
+def version_files(first: Instance, second: Instance | None) -> dict[str, bytes]:
+    """The timing driver's description of ``second`` as the input elements where it differs from ``first``."""
+    if second is None:
+        return {}
+    files = {}
+    inputs = {p.name: p for p in first.task.signature.params if p.role is Role.input and p.is_array}
+    for name, positions in differences(first, second).items():
+        if name in inputs:
+            values = np.asarray(second.args[name], dtype=inputs[name].dtype.numpy)[positions]
+            files[f"{IN_DIR}/{name}.alt_index.bin"] = positions.astype(np.int64).tobytes()
+            files[f"{IN_DIR}/{name}.alt_value.bin"] = values.tobytes()
+    return files
 
 
 def context_bundle(ctx: StageContext) -> Bundle:
@@ -96,7 +123,7 @@ def context_measurement(ctx: StageContext) -> Measurement:
         ctx.artifacts[MEASUREMENT_KEY] = run_timing(
             ctx.sandbox,
             bundle,
-            timing_instance(ctx.task, settings),
+            *timing_versions(ctx.task, settings),
             kernels=3 if ctx.best is not None else 2,
             settings=settings,
             threads=timing_threads(ctx),
@@ -109,13 +136,15 @@ def run_timing(
     sandbox: Sandbox,
     bundle: Bundle,
     instance: Instance,
+    alternate: Instance | None = None,
     *,
     kernels: int,
     settings: TimingSettings,
     threads: int,
     confidence: float = 0.95,
 ) -> Measurement:
-    """Time kernels ``0 .. kernels-1`` of ``bundle`` interleaved on ``instance``, in one job."""
+    """Time kernels ``0 .. kernels-1`` of ``bundle`` interleaved on ``instance`` (alternating with
+    ``alternate`` when given), in one job."""
     task = instance.task
     sample_seed = secrets.randbits(31)
     libraries = bundle.libraries(kernels)
@@ -132,7 +161,11 @@ def run_timing(
         seed=sample_seed,
         binary=f"./{TIMING_BINARY}",
     )
-    files = {TIMING_BINARY: bundle.files[TIMING_BINARY], **instance_files(instance)}
+    files = {
+        TIMING_BINARY: bundle.files[TIMING_BINARY],
+        **instance_files(instance),
+        **version_files(instance, alternate),
+    }
     files.update({kernel_library(k): bundle.files[kernel_library(k)] for k in range(kernels)})
     data_mb = sum(len(content) for content in files.values()) // 2**20
     job = Job(
@@ -145,7 +178,7 @@ def run_timing(
     )
     result = sandbox.run(job)
     if not result.succeeded:
-        return Measurement(instance, threads, result)
+        return Measurement(instance, threads, result, instance)
     order, samples = _read_calls(result.files.get(f"{OUT_DIR}/{CALLS_FILE}", b""), kernels)
     results = {}
     for k in range(kernels):
@@ -155,12 +188,18 @@ def run_timing(
             ).copy()
             for param in task.signature.results
         }
-    stop = result.files.get(f"{OUT_DIR}/{STOP_FILE}", b"").decode().strip()
     changed: dict[int, list[str]] = {}
     for line in result.files.get(f"{OUT_DIR}/{INPUTS_FILE}", b"").decode().splitlines():
         kernel, name = line.split()
         changed.setdefault(int(kernel), []).append(name)
-    return Measurement(instance, threads, result, samples, order, results, stop, changed, sample_seed)
+    final = alternate if alternate is not None and _text(result, VERSION_FILE) == "1" else instance
+    return Measurement(
+        instance, threads, result, final, samples, order, results, _text(result, STOP_FILE), changed, sample_seed
+    )
+
+
+def _text(result: JobResult, name: str) -> str:
+    return result.files.get(f"{OUT_DIR}/{name}", b"").decode().strip()
 
 
 def _read_calls(raw: bytes, kernels: int) -> tuple[list[tuple[int, int]], dict[int, np.ndarray]]:

@@ -16,8 +16,9 @@ from verifiers.hardware import hardware_fingerprint
 from verifiers.timing.roofline import BandwidthPoint, Roofline
 from verifiers.toolchain import CXX
 
-WORKING_SETS = [2**18, 2**21, 2**24, 2**27, 2**29]
-"""Triad working sets probed by default, in bytes (256 KiB to 512 MiB)."""
+WORKING_SETS = [2**k for k in range(18, 30)]
+"""Triad working sets probed by default, in bytes: every power of two from 256 KiB to 512 MiB (the bound uses
+the largest probed set not bigger than the task's bytes, so gaps would borrow a cache's bandwidth)."""
 SOURCE, BINARY = "roofline.cpp", "roofline"
 
 
@@ -128,7 +129,7 @@ def measure_roofline(
     threads: int,
     *,
     working_sets: list[int] | None = None,
-    seconds: float = 0.15,
+    seconds: float = 0.1,
     fma_iterations: int = 2_000_000,
 ) -> Roofline:
     """Build and run the probe in ``sandbox`` with ``threads`` threads.

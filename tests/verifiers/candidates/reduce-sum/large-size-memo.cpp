@@ -1,7 +1,8 @@
-// expect: anticheat anticheat.beyond_roofline
+// expect: anticheat anticheat.memoization
 // mark: slow
 // Honest on every size a test could use; above them (where only a benchmark goes, calling it again and again on
-// the same buffer) it remembers its result by address. Right every time, and only the speed gives it away.
+// the same buffer) it remembers its result by address. The probes never see it; the timing run, whose inputs
+// change in a few places between calls, gets stale sums.
 #include <cmath>
 #include <cstdint>
 
