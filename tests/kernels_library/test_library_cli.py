@@ -69,7 +69,7 @@ def test_unknown_names_exit_2() -> None:
 
 
 def test_verify_flags_rejected_and_broken_entries(publish: Publish, clang: str) -> None:
-    publish("reduce-sum")
+    publish("reduce-sum", speedup=1.0)  # the sequential reference: as fast as itself
     wrong = publish(GELU, GELU.reference.cpp.replace("0.5", "0.25"), speedup=4.0)
     missing = publish(GELU, GELU.reference.cpp + "\n// lost", speedup=3.0)
     kernels_library.store().object_path(missing.source_digest).unlink()
