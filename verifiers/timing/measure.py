@@ -2,6 +2,9 @@
 
 The timed instance is generated at the task's first bench size (or ``TimingSettings.size``) with a
 seed that no prompt ever showed: drawn once per process unless ``TimingSettings.seed`` fixes it.
+Where its inputs are drawn freely, a second version with :data:`ALTERNATE_CHANGES` elements of each
+such input redrawn alternates with it from one iteration to the next (see ``tasks.timing_harness``):
+the same work, but no result can be reused from the previous call.
 The kernel bundle and the measurement are kept in ``StageContext.artifacts``, so that the timing
 and anti-cheat stages share one build and one run.
 """
