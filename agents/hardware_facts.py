@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
+from verifiers.hardware import hardware_fingerprint
+
 _CACHE_DIR = Path("/sys/devices/system/cpu/cpu0/cache")
-
-
-def cpu_model() -> str:
-    """The CPU's model name, from /proc/cpuinfo."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def cache_sizes() -> dict[str, str]:
@@ -38,9 +28,9 @@ def cache_sizes() -> dict[str, str]:
 @cache
 def describe_hardware(bandwidth_gbs: float | None = None, peak_gflops: float | None = None) -> str:
     """CPU model, usable cores, caches and, when measured, the roofline's two ceilings."""
-    cores = len(os.sched_getaffinity(0))
+    machine = hardware_fingerprint()
     caches = ", ".join(f"{level} {size}" for level, size in cache_sizes().items())
-    text = f"{cpu_model()}, {cores} cores available" + (f", caches {caches}" if caches else "")
+    text = f"{machine.cpu_model}, {machine.cores} cores available" + (f", caches {caches}" if caches else "")
     if bandwidth_gbs and peak_gflops:
         text += f"; measured memory bandwidth {bandwidth_gbs:.1f} GB/s, peak {peak_gflops:.1f} GFLOP/s"
     return text
