@@ -1,10 +1,23 @@
-"""The task model: kernel tasks loaded from YAML, their generated inputs, harness and comparisons."""
+"""The task model: kernel and config tasks loaded from YAML, kernels' generated inputs, harness and comparisons."""
 
-from tasks.loader import SUITE_DIR, TaskFileError, load_task, parse_task, resolve_task, suite_tasks
+from tasks.loader import (
+    CONFIG_SUITE_DIR,
+    SUITE_DIR,
+    Task,
+    TaskFileError,
+    config_suite_tasks,
+    load_task,
+    parse_task,
+    resolve_task,
+    suite_tasks,
+)
 from tasks.model import KernelTask, Param, Role, Signature, Target
 
 __all__ = [
+    "CONFIG_SUITE_DIR",
     "SUITE_DIR",
+    "Task",
+    "config_suite_tasks",
     "KernelTask",
     "Param",
     "Role",

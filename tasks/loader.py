@@ -10,15 +10,24 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from tasks.configs.model import ServeConfigTask, TrainConfigTask
 from tasks.model import KernelTask, TaskKind
 
 SUITE_DIR = Path(__file__).parent / "suite"
+CONFIG_SUITE_DIR = SUITE_DIR / "configs"
+
+Task = KernelTask | TrainConfigTask | ServeConfigTask
+"""Any task a file may declare, told apart by ``kind``."""
 """Where the built-in task suite lives."""
 
 _FIELD_LINE = re.compile(r"^(?P<field>[A-Za-z_][\w.\[\]]*(?: \(\w+\))?): (?P<message>.*)$")
 """A cross-field problem line, e.g. ``inputs[0] (csr_graph): ...`` or ``sizes.test[1]: ...``."""
 
-_MODELS: dict[str, type[KernelTask]] = {TaskKind.kernel.value: KernelTask}
+_MODELS: dict[str, type[Task]] = {
+    TaskKind.kernel.value: KernelTask,
+    TaskKind.train_config.value: TrainConfigTask,
+    TaskKind.serve_config.value: ServeConfigTask,
+}
 
 
 class TaskFileError(ValueError):
@@ -32,7 +41,7 @@ class TaskFileError(ValueError):
         super().__init__("\n".join(lines))
 
 
-def load_task(path: Path | str) -> KernelTask:
+def load_task(path: Path | str) -> Task:
     """Read and validate the task file at ``path``."""
     path = Path(path)
     try:
@@ -44,7 +53,7 @@ def load_task(path: Path | str) -> KernelTask:
     return parse_task(text, source=path)
 
 
-def parse_task(text: str, source: Path | str = "<string>") -> KernelTask:
+def parse_task(text: str, source: Path | str = "<string>") -> Task:
     """Validate a task given as YAML text; ``source`` names it in errors."""
     try:
         data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
@@ -105,17 +114,25 @@ def _loc_part(part: str | int) -> str:
 
 
 def suite_tasks() -> list[KernelTask]:
-    """All tasks of the built-in suite, sorted by name."""
-    return sorted((load_task(path) for path in SUITE_DIR.glob("*.yaml")), key=lambda task: task.name)
+    """All kernel tasks of the built-in suite, sorted by name."""
+    tasks = (load_task(path) for path in SUITE_DIR.glob("*.yaml"))
+    return sorted((task for task in tasks if isinstance(task, KernelTask)), key=lambda task: task.name)
 
 
-def resolve_task(name_or_path: str | Path) -> KernelTask:
-    """A task given by file path, or by the name of a built-in suite task."""
+def config_suite_tasks() -> list[TrainConfigTask | ServeConfigTask]:
+    """The built-in training and serving config tasks, sorted by name."""
+    tasks = (load_task(path) for path in CONFIG_SUITE_DIR.glob("*.yaml"))
+    return sorted((task for task in tasks if not isinstance(task, KernelTask)), key=lambda task: task.name)
+
+
+def resolve_task(name_or_path: str | Path) -> Task:
+    """A task given by file path, or by the name of a built-in kernel or config task."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return load_task(path)
-    candidate = SUITE_DIR / f"{name_or_path}.yaml"
-    if candidate.exists():
-        return load_task(candidate)
-    names = ", ".join(task.name for task in suite_tasks())
+    for folder in (SUITE_DIR, CONFIG_SUITE_DIR):
+        candidate = folder / f"{name_or_path}.yaml"
+        if candidate.exists():
+            return load_task(candidate)
+    names = ", ".join(task.name for task in [*suite_tasks(), *config_suite_tasks()])
     raise TaskFileError(name_or_path, [("", f"no task file and no built-in task of that name (built-in: {names})")])
