@@ -1,0 +1,1 @@
+"""Verifiers of config tasks: memory per GPU, predicted speed, framework configs, and a real dry run."""
