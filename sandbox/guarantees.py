@@ -26,3 +26,5 @@ class Guarantee(StrEnum):
     """A job sees only its own environment, never the host's (no API keys)."""
     host_processes = "host-processes"
     """A job cannot see the host's processes."""
+    private_shm = "private-shm"
+    """A job gets an empty /dev/shm of its own; what it leaves there no other job sees."""

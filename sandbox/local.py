@@ -4,9 +4,9 @@ Each job runs in a fresh temporary dir, in a new session and process group, with
 (``RLIMIT_DATA``), file-size, open-file and core rlimits. Where ``unshare`` may create namespaces
 (as root, or where unprivileged user namespaces are allowed), the job also gets a network namespace
 (no network), a PID namespace (it cannot see the host's processes, and when its namespace's init dies
-every process in it dies: nothing outlives the job) and a small init so that the job itself is not
-PID 1. Run as root, the job drops to ``nobody`` (with ``RLIMIT_NPROC`` then bounding its processes).
-It cannot stop writes to host files its user may write, nor reads of the host's files;
+every process in it dies: nothing outlives the job), a /dev/shm of its own, and a small init so that
+the job itself is not PID 1. Run as root, the job drops to ``nobody`` (with ``RLIMIT_NPROC`` then
+bounding its processes). It cannot stop writes to host files its user may write, nor reads of the host's files;
 :attr:`LocalSandbox.unenforced` lists every such gap.
 """
 
@@ -36,6 +36,10 @@ _NOBODY = 65534
 _NOFILE = 4096
 _INIT_SHIM = ["sh", "-c", '"$@" & wait $!', "sh"]
 """PID 1 of the job's namespace: the job runs as its child, so that signals reach it as usual."""
+_PRIVATE_SHM = ["sh", "-c", 'mount -t tmpfs -o nosuid,nodev,size=64m tmpfs /dev/shm && exec "$@"', "sh"]
+"""A /dev/shm of the job's own, as a container has. PIDs repeat across PID namespaces, so a shared
+/dev/shm lets one job see another's per-PID files: libomp then aborts, taking them for a second
+OpenMP runtime in its own process."""
 _MEMORY_MARKERS = ("std::bad_alloc", "Cannot allocate memory", "MemoryError", "out of memory")
 
 
@@ -55,7 +59,7 @@ class _Isolation:
     def unenforced(self) -> frozenset[str]:
         gaps = {Guarantee.filesystem}
         if not self.namespaces:
-            gaps |= {Guarantee.network, Guarantee.host_processes, Guarantee.process_tree}
+            gaps |= {Guarantee.network, Guarantee.host_processes, Guarantee.process_tree, Guarantee.private_shm}
         if not self.drop_to_nobody:
             gaps.add(Guarantee.pids)
         return frozenset(gaps)
@@ -67,7 +71,7 @@ class _Isolation:
             words += ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
             words += [] if network else ["--net"]
             words += [] if os.geteuid() == 0 else ["--map-root-user"]
-            words.append("--")
+            words += ["--", *_PRIVATE_SHM]
         if self.drop_to_nobody:
             words += ["setpriv", f"--reuid={_NOBODY}", f"--regid={_NOBODY}", "--clear-groups", "--no-new-privs"]
             words += ["--pdeathsig=KILL", "--"]  # a change of user clears the death signal: set it again

@@ -6,6 +6,28 @@ from dataclasses import dataclass
 
 from agents.codeanalysis.loops import LoopPlan
 
+IDENTITY_START = {"min": "pf_min", "max": "pf_max"}
+"""min/max reductions whose private copies start from the operator's true identity.
+
+OpenMP's built-in ``min`` starts each thread's copy of a ``double`` at ``DBL_MAX``, not at
+infinity, so a ``best = INFINITY`` that no iteration lowers would come out as ``DBL_MAX``."""
+_IDENTITIES = {  # type: (identity of min, identity of max)
+    "float": ("__builtin_inff()", "-__builtin_inff()"),
+    "double": ("__builtin_inf()", "-__builtin_inf()"),
+    "int": ("__INT_MAX__", "(-__INT_MAX__ - 1)"),
+    "long": ("__LONG_MAX__", "(-__LONG_MAX__ - 1L)"),
+    "long long": ("__LONG_LONG_MAX__", "(-__LONG_LONG_MAX__ - 1LL)"),
+    "unsigned": ("~0u", "0u"),
+    "unsigned long": ("~0ul", "0ul"),
+    "unsigned long long": ("~0ull", "0ull"),
+}
+_DECLARED_REDUCTIONS = "".join(  # one type per directive: clang 14 rejects this combiner with a type list
+    f"#pragma omp declare reduction({name} : {type_name} : omp_out = omp_in {'<' if op == 'min' else '>'} omp_out"
+    f" ? omp_in : omp_out) initializer(omp_priv = {identities[op == 'max']})\n"
+    for op, name in IDENTITY_START.items()
+    for type_name, identities in _IDENTITIES.items()
+)
+
 
 @dataclass(frozen=True)
 class PragmaStyle:
@@ -33,7 +55,7 @@ def loop_pragma(plan: LoopPlan, style: PragmaStyle) -> str:
         clauses.append(f"collapse({plan.collapse})")
     by_op: dict[str, list[str]] = {}
     for name, op in sorted(plan.reductions.items()):
-        by_op.setdefault(op, []).append(name)
+        by_op.setdefault(IDENTITY_START.get(op, op), []).append(name)
     clauses += [f"reduction({op}:{','.join(names)})" for op, names in by_op.items()]
     if plan.privates:
         clauses.append(f"private({','.join(plan.privates)})")
@@ -42,9 +64,11 @@ def loop_pragma(plan: LoopPlan, style: PragmaStyle) -> str:
 
 def apply_plans(source: str, plans: list[LoopPlan], style: PragmaStyle) -> str:
     """``source`` with a pragma before every planned loop, ``omp atomic`` before indirect updates, and
-    loop conditions put in the canonical form OpenMP requires."""
+    loop conditions put in the canonical form OpenMP requires (plus the min/max reductions it uses)."""
     data = source.encode()
     edits: list[tuple[int, int, bytes]] = []
+    if any(op in IDENTITY_START for plan in plans for op in plan.reductions.values()):
+        edits.append((0, 0, _DECLARED_REDUCTIONS.encode()))
     for plan in plans:
         edits.append(_pragma_edit(data, plan.loop.start_byte, loop_pragma(plan, style)))
         edits += [_pragma_edit(data, statement.start_byte, "#pragma omp atomic") for statement in plan.atomics]

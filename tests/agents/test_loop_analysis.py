@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from agents.codeanalysis.loops import parallel_loops
@@ -89,3 +93,22 @@ def test_row_pointers_follow_the_loop_variable():
     assert [p.var for p in plans] == ["i"]  # the time loop swaps shared buffers; the row loop is independent
     _, shared = plans_for("for (long i = 0; i < n; ++i) { double* p = y; p[0] += x[i]; }")
     assert shared == []
+
+
+@pytest.mark.skipif(shutil.which("clang++") is None, reason="needs clang++ with OpenMP")
+def test_min_reduction_keeps_an_infinite_start_when_no_iteration_lowers_it(tmp_path: Path):
+    # OpenMP's built-in min starts each thread at DBL_MAX, which would leak out as the result.
+    source, plans = plans_for(
+        "double best = __builtin_inf();\n"
+        "for (long i = 0; i < n; ++i) {\n  const double d = x[i] * x[i];\n  if (d < best) best = d;\n}\n"
+        "out[0] = best;"
+    )
+    main = (
+        "\n#include <cstdio>\nint main() { double x[2] = {__builtin_inf(), 3.0}; double out[1];\n"
+        "  k(x, nullptr, 1, out, nullptr, nullptr); std::printf(\"%g \", out[0]);\n"
+        "  k(x, nullptr, 2, out, nullptr, nullptr); std::printf(\"%g\\n\", out[0]); }\n"
+    )
+    (tmp_path / "k.cpp").write_text(apply_plans(source, plans, PragmaStyle()) + main)
+    subprocess.run(["clang++", "-O2", "-fopenmp", "k.cpp", "-o", "k"], cwd=tmp_path, check=True)
+    run = subprocess.run(["./k"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, capture_output=True, text=True)
+    assert run.stdout.split() == ["inf", "9"]

@@ -231,6 +231,19 @@ def test_host_processes_are_hidden(sandbox: Sandbox) -> None:
     assert "pytest" not in result.stdout
 
 
+def test_each_job_has_its_own_empty_dev_shm(sandbox: Sandbox) -> None:
+    # libomp keeps a per-PID file there, and PIDs repeat across jobs' PID namespaces.
+    require(sandbox, Guarantee.private_shm)
+    token = marker()
+    first = sandbox.run(Job(command=["sh", "-c", f"echo x > /dev/shm/pf-{token}; ls -A /dev/shm"], limits=QUICK))
+    assert first.succeeded, first
+    assert f"pf-{token}" in first.stdout
+    second = sandbox.run(Job(command=["ls", "-A", "/dev/shm"], limits=QUICK))
+    assert second.succeeded, second
+    assert second.stdout.split() == []
+    assert not Path(f"/dev/shm/pf-{token}").exists()
+
+
 def test_a_symlink_among_the_job_files_is_rejected(sandbox: Sandbox, tmp_path: Path) -> None:
     link = tmp_path / "innocent.txt"
     link.symlink_to("/etc/passwd")

@@ -28,7 +28,7 @@ def test_the_unenforced_guarantees_are_named_from_the_shared_list() -> None:
         (_Isolation(namespaces=True, drop_to_nobody=False), {"filesystem", "pids"}),
         (
             _Isolation(namespaces=False, drop_to_nobody=False),
-            {"filesystem", "pids", "network", "host-processes", "process-tree"},
+            {"filesystem", "pids", "network", "host-processes", "process-tree", "private-shm"},
         ),
     ],
 )
