@@ -105,8 +105,8 @@ def test_min_reduction_keeps_an_infinite_start_when_no_iteration_lowers_it(tmp_p
     )
     main = (
         "\n#include <cstdio>\nint main() { double x[2] = {__builtin_inf(), 3.0}; double out[1];\n"
-        "  k(x, nullptr, 1, out, nullptr, nullptr); std::printf(\"%g \", out[0]);\n"
-        "  k(x, nullptr, 2, out, nullptr, nullptr); std::printf(\"%g\\n\", out[0]); }\n"
+        '  k(x, nullptr, 1, out, nullptr, nullptr); std::printf("%g ", out[0]);\n'
+        '  k(x, nullptr, 2, out, nullptr, nullptr); std::printf("%g\\n", out[0]); }\n'
     )
     (tmp_path / "k.cpp").write_text(apply_plans(source, plans, PragmaStyle()) + main)
     subprocess.run(["clang++", "-O2", "-fopenmp", "k.cpp", "-o", "k"], cwd=tmp_path, check=True)
