@@ -2,18 +2,22 @@
 
 Verifies N distinct honest candidates of a suite task (OpenMP schedule and chunk variants of one
 kernel) through ``verifiers.cascade.default_stages()`` (with the timing and anti-cheat stages added
-if it lacks them), in the sandbox ``open_sandbox("auto")`` picks. Prints candidates per minute (the target on a
-2-core machine is 15 or more) and each stage's share of the time.
+if it lacks them), in the sandbox ``open_sandbox("auto")`` picks, as ``agent solve`` does: one
+candidate per core at a time, the measuring stages (timing, anti-cheat) alone on the machine.
+Prints candidates per minute (the target on a 2-core machine is 15 or more) and each stage's share
+of the time.
 
-    python -m benchmarks.verify_throughput [--task reduce-sum] [--candidates 12] [--size n=2000000]
+    python -m benchmarks.verify_throughput [--task reduce-sum] [--candidates 12] [--size n=2000000] [--workers 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 from benchmarks.timing_aa import parse_size
 from sandbox import open_sandbox
@@ -56,6 +60,7 @@ def main() -> None:
     parser.add_argument("--task", default="reduce-sum", choices=sorted(KERNELS))
     parser.add_argument("--candidates", type=int, default=12)
     parser.add_argument("--size", help="timing size override such as n=2000000 (default: the task's bench size)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="candidates verified at once")
     args = parser.parse_args()
 
     task = resolve_task(args.task)
@@ -68,24 +73,30 @@ def main() -> None:
     try:
         evaluate(task, candidates(args.task, 1)[0], sandbox, config=config, stages=stages)  # warm caches, untimed
         started = time.monotonic()
-        for candidate in candidates(args.task, args.candidates):
-            verdict = evaluate(task, candidate, sandbox, config=config, stages=stages)
-            accepted += verdict.accepted
-            for result in verdict.stages:
-                per_stage[result.stage.value] += result.seconds
-            summary = ", ".join(f"{r.stage.value} {r.seconds:.1f}s" for r in verdict.stages)
-            print(f"{candidate.digest[:10]} {'accepted' if verdict.accepted else verdict.feedback()[:80]}: {summary}")
+        with ThreadPoolExecutor(args.workers) as pool:
+            verdicts = pool.map(
+                lambda candidate: evaluate(task, candidate, sandbox, config=config, stages=stages),
+                candidates(args.task, args.candidates),
+            )
+            for verdict in verdicts:
+                accepted += verdict.accepted
+                for result in verdict.stages:
+                    per_stage[result.stage.value] += result.seconds
+                summary = ", ".join(f"{r.stage.value} {r.seconds:.1f}s" for r in verdict.stages)
+                outcome = "accepted" if verdict.accepted else verdict.feedback()[:80]
+                print(f"{verdict.candidate[:10]} {outcome}: {summary}")
         elapsed = time.monotonic() - started
     finally:
         sandbox.close()
     names = [stage.stage.value for stage in stages]
-    print(f"\n{task.name}, sandbox {sandbox.name}, stages: {', '.join(names)}")
+    print(f"\n{task.name}, sandbox {sandbox.name}, {args.workers} workers, stages: {', '.join(names)}")
     print(f"verified {args.candidates} candidates ({accepted} accepted) in {elapsed:.1f} s")
     print(f"throughput: {args.candidates / elapsed * 60:.1f} candidates per minute (target: 15)")
     print(f"seconds per candidate: {elapsed / args.candidates:.2f}")
     total = sum(per_stage.values()) or 1.0
     for name in names:
         print(f"  {name:12s} {per_stage[name] / args.candidates:6.2f} s per candidate  {per_stage[name] / total:6.1%}")
+    print("(stage seconds overlap across workers, except timing and anti-cheat, which run alone)")
 
 
 if __name__ == "__main__":

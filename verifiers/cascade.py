@@ -12,6 +12,7 @@ from verifiers.cache import VerdictCache, cache_key, cacheable
 from verifiers.candidate import Candidate
 from verifiers.context import StageContext, VerifyConfig
 from verifiers.hardware import hardware_fingerprint
+from verifiers.machine_lock import MACHINE
 from verifiers.stages import VerifierStage
 from verifiers.stages.anticheat import AntiCheatStage
 from verifiers.stages.compile import CompileStage
@@ -83,9 +84,10 @@ def evaluate(
         if stopped:
             results.append(StageResult(stage=stage.stage, status=StageStatus.skipped, reason="earlier-stage-failed"))
             continue
-        started = time.monotonic()
-        result = stage(ctx)
-        result.seconds = time.monotonic() - started
+        with MACHINE.exclusive() if stage.measures else MACHINE.shared():
+            started = time.monotonic()
+            result = stage(ctx)
+            result.seconds = time.monotonic() - started
         results.append(result)
         stopped = result.status in (StageStatus.failed, StageStatus.error)
     timing = next((r.details.get("timing") for r in results if r.stage is Stage.timing), None)

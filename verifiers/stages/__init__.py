@@ -12,6 +12,8 @@ class VerifierStage(Protocol):
     """One stage of the cascade."""
 
     stage: Stage
+    measures: bool
+    """True for stages whose figures other work on the machine would distort: they run alone."""
 
     def __call__(self, ctx: StageContext) -> StageResult:
         """Judge ``ctx.candidate``; never raises for the candidate's own faults."""

@@ -42,6 +42,7 @@ class AntiCheatStage:
     """
 
     stage = Stage.anticheat
+    measures = True
 
     def __call__(self, ctx: StageContext) -> StageResult:
         bundle = context_bundle(ctx)

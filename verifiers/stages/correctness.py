@@ -73,6 +73,7 @@ class CorrectnessStage:
     """Outputs against the oracle or reference, under several thread counts and seeds."""
 
     stage = Stage.correctness
+    measures = False
 
     def __call__(self, ctx: StageContext) -> StageResult:
         log = ctx.log_path("correctness.log")
@@ -80,8 +81,7 @@ class CorrectnessStage:
         try:
             programs = self._programs(ctx)
             seeds = draw_seeds(ctx.config.seeds, ctx.config.hidden_seeds)
-            for size in ctx.task.sizes.test:
-                self._check_size(ctx, programs, size, seeds, lines)
+            self._check_sizes(ctx, programs, seeds, lines)
             result = StageResult(stage=self.stage, status=StageStatus.passed)
         except StageFailure as stop:
             result = stop.result
@@ -103,18 +103,22 @@ class CorrectnessStage:
             programs[REFERENCE] = reference.binary
         return programs
 
-    def _check_size(
-        self, ctx: StageContext, programs: dict[str, bytes], size: dict[str, int], seeds: list[Seed], lines: list[str]
-    ) -> None:
-        try:
-            instances = {f"s{i}": seed.instance(ctx.task, size) for i, seed in enumerate(seeds)}
-        except InstanceError as exc:
-            raise StageFailure(_error("correctness.bad_instance", f"{size_label(size)}: {exc}")) from None
-        labels = {f"s{i}": seed.label for i, seed in enumerate(seeds)}
+    def _check_sizes(self, ctx: StageContext, programs: dict[str, bytes], seeds: list[Seed], lines: list[str]) -> None:
+        """Every test size in one job (smallest first, stopping at the first failing run), judged size by size."""
+        instances: dict[str, Instance] = {}
+        labels: dict[str, str] = {}
+        for z, size in enumerate(ctx.task.sizes.test):
+            for i, seed in enumerate(seeds):
+                try:
+                    instances[f"z{z}s{i}"] = seed.instance(ctx.task, size)
+                except InstanceError as exc:
+                    raise StageFailure(_error("correctness.bad_instance", f"{size_label(size)}: {exc}")) from None
+                labels[f"z{z}s{i}"] = seed.label
         runs = [Run(f"{key}-ref", REFERENCE, key, 1) for key in instances if REFERENCE in programs]
         runs += [Run(f"{key}-t{t}", BINARY, key, t) for key in instances for t in ctx.config.thread_counts]
+        runs.sort(key=lambda run: int(run.instance[1 : run.instance.index("s")]))  # stable: size by size
         batch = run_batch(ctx.sandbox, programs, instances, runs, run_s=ctx.run_s)
-        lines.append(f"== {size_label(size)}: job {batch.job.status.value} in {batch.job.wall_s:.2f} s")
+        lines.append(f"== job {batch.job.status.value} in {batch.job.wall_s:.2f} s")
         if batch.job.status is JobStatus.sandbox_error:
             raise StageFailure(_error("correctness.sandbox", batch.job.message))
         if batch.job.status is JobStatus.output_capped:
@@ -122,23 +126,38 @@ class CorrectnessStage:
             raise StageFailure(
                 _fail(
                     "correctness.output_limit",
-                    f"Your code printed too much while running {size_label(size)} (over {dropped} bytes were "
+                    f"Your code printed too much while running the test sizes (over {dropped} bytes were "
                     "dropped). A kernel must not print: remove the output.",
-                    size=size,
                 )
             )
+        for z, size in enumerate(ctx.task.sizes.test):
+            keys = {key for key in instances if key.startswith(f"z{z}s")}
+            self._judge_size(ctx, size, {key: instances[key] for key in keys}, labels, batch, lines)
+
+    def _judge_size(
+        self,
+        ctx: StageContext,
+        size: dict[str, int],
+        instances: dict[str, Instance],
+        labels: dict[str, str],
+        batch: Batch,
+        lines: list[str],
+    ) -> None:
+        lines.append(f"== {size_label(size)}")
+        outcomes = [o for o in batch.outcomes if o.run.instance in instances]
+        ran = [o for o in outcomes if o.run.program == BINARY and o.status is not RunStatus.not_run]
+        if not ran:
+            return
         expected = {key: self._expected(instance, batch, key) for key, instance in instances.items()}
         found: list[tuple[RunOutcome, Problem]] = []
-        for outcome in batch.outcomes:
-            if outcome.run.program != BINARY or outcome.status is RunStatus.not_run:
-                continue
+        for outcome in ran:
             problem = _problem(outcome, instances[outcome.run.instance], expected[outcome.run.instance], batch, ctx)
             label = labels[outcome.run.instance]
             lines.append(f"{label}, {plural(outcome.run.threads, 'thread')}: {problem.headline if problem else 'ok'}")
             if problem:
                 found.append((outcome, problem))
         if found:
-            raise StageFailure(self._failure(ctx, size, labels, batch, found))
+            raise StageFailure(self._failure(size, labels, ran, found))
 
     def _expected(self, instance: Instance, batch: Batch, key: str) -> dict[str, np.ndarray]:
         if instance.task.reference.numpy is not None:
@@ -154,19 +173,17 @@ class CorrectnessStage:
 
     def _failure(
         self,
-        ctx: StageContext,
         size: dict[str, int],
         labels: dict[str, str],
-        batch: Batch,
+        ran: list[RunOutcome],
         found: list[tuple[RunOutcome, Problem]],
     ) -> StageResult:
         outcome, problem = found[0]
         threads = outcome.run.threads
         where = f"{size_label(size)} ({labels[outcome.run.instance]}) with {plural(threads, 'thread')}"
         feedback = f"{problem.headline} on {where}:\n{problem.detail}"
-        ran = {o.run.threads for o in batch.outcomes if o.run.program == BINARY and o.status is not RunStatus.not_run}
         bad = sorted({o.run.threads for o, _ in found})
-        good = sorted(ran - set(bad))
+        good = sorted({o.run.threads for o in ran} - set(bad))
         if good and problem.reason != "correctness.timeout":
             feedback += (
                 f"\nAcross the seeds of {size_label(size)}, runs with {_counts(bad)} thread(s) fail while runs with "

@@ -33,6 +33,7 @@ class MemoryStage:
     """AddressSanitizer + UBSan."""
 
     stage = Stage.memory
+    measures = False
 
     def __call__(self, ctx: StageContext) -> StageResult:
         threads = max(ctx.config.thread_counts)

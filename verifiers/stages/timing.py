@@ -28,6 +28,7 @@ class TimingStage:
     """
 
     stage = Stage.timing
+    measures = True
 
     def __call__(self, ctx: StageContext) -> StageResult:
         bundle = context_bundle(ctx)

@@ -1,0 +1,58 @@
+"""The shared/exclusive lock that keeps timing runs alone on the machine."""
+
+from __future__ import annotations
+
+import threading
+
+from verifiers.machine_lock import SharedExclusiveLock
+
+
+def test_sharers_hold_the_lock_together() -> None:
+    lock = SharedExclusiveLock()
+    both_inside = threading.Barrier(2, timeout=5)
+
+    def share() -> None:
+        with lock.shared():
+            both_inside.wait()  # breaks (raises) unless both threads are inside at once
+
+    threads = [threading.Thread(target=share) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert not both_inside.broken
+
+
+def test_an_exclusive_holder_is_alone_and_a_waiting_writer_goes_before_new_sharers() -> None:
+    lock = SharedExclusiveLock()
+    order: list[str] = []
+    sharer_inside, release_sharer = threading.Event(), threading.Event()
+
+    def first_sharer() -> None:
+        with lock.shared():
+            sharer_inside.set()
+            release_sharer.wait(5)
+            order.append("sharer-1 out")
+
+    def writer() -> None:
+        with lock.exclusive():
+            order.append("writer in")
+            order.append("writer out")
+
+    def late_sharer() -> None:
+        with lock.shared():
+            order.append("sharer-2 in")
+
+    threads = [threading.Thread(target=first_sharer)]
+    threads[0].start()
+    sharer_inside.wait(5)
+    threads.append(threading.Thread(target=writer))
+    threads[1].start()
+    while not lock._writers_waiting:  # the writer queues behind the first sharer
+        threading.Event().wait(0.01)
+    threads.append(threading.Thread(target=late_sharer))
+    threads[2].start()
+    release_sharer.set()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["sharer-1 out", "writer in", "writer out", "sharer-2 in"]
