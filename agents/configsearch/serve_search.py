@@ -11,6 +11,7 @@ tokens/s within the targets on the whole cluster; cost: GPU-seconds per output t
 from __future__ import annotations
 
 import itertools
+import math
 
 from pydantic import BaseModel, ConfigDict
 
@@ -92,8 +93,15 @@ def candidate_layouts(task: ServeConfigTask) -> list[ServeLayout]:
 
 
 def _ranked(evaluated: list[_Evaluated], objective: Objective) -> list[_Evaluated]:
-    descending = objective is Objective.throughput
-    return sorted(evaluated, key=lambda e: e.value(objective), reverse=descending)
+    """Best first; ties on the objective go to the lower TPOT (throughput) or the higher goodput (cost)."""
+
+    def key(entry: _Evaluated) -> tuple[float, float]:
+        prediction = entry.prediction
+        if objective is Objective.throughput:
+            return -entry.value(objective), prediction.tpot_ms
+        return entry.value(objective), -prediction.goodput_output_tokens_per_s
+
+    return sorted(evaluated, key=key)
 
 
 def _best_per_shape(ranked: list[_Evaluated]) -> list[_Evaluated]:
@@ -117,6 +125,18 @@ def _objective_text(value: float, objective: Objective) -> str:
     if objective is Objective.throughput:
         return f"{value:.0f} output tok/s within targets"
     return f"{value:.3g} GPU-s per output token"
+
+
+def _lost(entry: _Evaluated, winner: _Evaluated, objective: Objective) -> str:
+    value, best = entry.value(objective), winner.value(objective)
+    if not math.isclose(value, best, rel_tol=1e-9):
+        return f"{_objective_text(value, objective)} vs best {_objective_text(best, objective)}"
+    if objective is Objective.throughput:
+        return f"ties on throughput; TPOT {entry.prediction.tpot_ms:.1f} ms vs best {winner.prediction.tpot_ms:.1f} ms"
+    return (
+        f"ties on cost; {entry.prediction.goodput_output_tokens_per_s:.0f} output tok/s within targets vs best "
+        f"{winner.prediction.goodput_output_tokens_per_s:.0f}"
+    )
 
 
 def _miss_reason(prediction: ServingPrediction) -> str:
@@ -143,11 +163,12 @@ def _no_fit_error(task: ServeConfigTask, smallest: ServeMemory, layout: ServeLay
         "activations": smallest.activation_bytes,
         "non_torch": smallest.non_torch_bytes,
     }
+    terms["KV cache"] = smallest.required_bytes - sum(terms.values())
     parts = ", ".join(f"{name} {value / BYTES_PER_GB:.1f} GB" for name, value in terms.items())
     return NoFeasibleServeLayout(
         f"no layout of {task.model.name} fits on {task.cluster.world_size} x {task.cluster.gpu}: the smallest "
-        f"memory per GPU found is {smallest.required_bytes / BYTES_PER_GB:.1f} GB ({_describe(layout)}; {parts}, "
-        f"KV of one {smallest.max_context_tokens}-token sequence) against a budget of "
+        f"memory per GPU found is {smallest.required_bytes / BYTES_PER_GB:.1f} GB ({_describe(layout)}; {parts} "
+        f"for one {smallest.max_context_tokens}-token sequence) against a budget of "
         f"{smallest.budget_bytes / BYTES_PER_GB:.1f} GB of {smallest.capacity_bytes / BYTES_PER_GB:.1f} GB, "
         f"dominated by {smallest.dominant_term}"
     )
@@ -180,13 +201,9 @@ def _alternatives(
     keep: int,
 ) -> list[ServeAlternative]:
     objective = task.objective
-    best_value = winner.value(objective)
     alternatives = [
         ServeAlternative(
-            layout=entry.layout,
-            objective_value=entry.value(objective),
-            reason=f"{_objective_text(entry.value(objective), objective)} vs best "
-            f"{_objective_text(best_value, objective)}",
+            layout=entry.layout, objective_value=entry.value(objective), reason=_lost(entry, winner, objective)
         )
         for entry in _best_per_shape(feasible)
         if entry.shape() != winner.shape()
