@@ -64,7 +64,10 @@ class ShardParams(BaseModel):
 
 
 def shard_params(model: ModelSpec, tp: int, pp: int) -> ShardParams:
-    """Parameters one GPU holds: the fullest stage, split over ``tp`` (norms and a MoE router replicated)."""
+    """Parameters one GPU holds: the fullest stage, split over ``tp`` (norms and a MoE router replicated).
+
+    The final norm (``hidden`` parameters) is left out.
+    """
     layer = layer_params(model)
     kv_projections = 2 * model.hidden * model.query_groups * model.head_dim
     query_output = layer.attention - kv_projections
