@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -22,7 +23,7 @@ TP8 = ServeLayout(tp=8)
 
 def test_decode_step_grows_with_the_batch():
     times = [decode_step_seconds(suite_task(), TP8, batch, 1200) for batch in (1, 2, 8, 32, 128, 512, 2048)]
-    assert all(a < b for a, b in zip(times, times[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(times))
 
 
 def test_decode_step_respects_the_weight_read_bound():
