@@ -92,3 +92,12 @@ def test_a_tight_tpot_target_is_missed():
     assert prediction.stable
     assert not prediction.meets_tpot
     assert prediction.goodput_request_rate == 0
+
+
+def test_moe_decode_at_batch_1_reads_only_the_routed_experts():
+    task = suite_task(model="mixtral-8x7b", cluster={"gpu": "h200", "gpus_per_node": 1, "nodes": 1})
+    layout = ServeLayout()
+    weights_read_all = serve_memory(task, layout).weights_bytes / (task.cluster.gpu_spec.hbm_gbps * 1e9)
+    one, many = decode_step_seconds(task, layout, 1, 1200), decode_step_seconds(task, layout, 64, 1200)
+    assert one < 0.5 * weights_read_all  # top-2 of 8 experts: about a third of the weights
+    assert many > weights_read_all  # 64 tokens touch every expert
