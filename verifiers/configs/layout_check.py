@@ -70,6 +70,15 @@ def _batch_problems(task: TrainConfigTask, layout: TrainLayout) -> list[LayoutPr
                 f"{layout.dp}*{layout.micro_batch} = {per_step}",
             )
         )
+    micro_batches = batch // per_step
+    if layout.vpp > 1 and micro_batches % layout.pp:
+        problems.append(
+            LayoutProblem(
+                field="vpp",
+                message=f"the interleaved schedule (vpp {layout.vpp}) needs micro-batches ({micro_batches}) "
+                f"divisible by pp ({layout.pp})",
+            )
+        )
     if layout.cp > 1 and seq % (2 * layout.cp):
         problems.append(
             LayoutProblem(

@@ -71,6 +71,7 @@ def gpu_training_figures(gpu: str) -> GpuTrainingFigures:
     )
 
 
+@cache
 def intra_node_link(cluster: ClusterSpec) -> LinkFigures:
     """NVLink (or Infinity Fabric) inside one node."""
     training = hardware_table()["training"]
@@ -80,6 +81,7 @@ def intra_node_link(cluster: ClusterSpec) -> LinkFigures:
     )
 
 
+@cache
 def inter_node_link(cluster: ClusterSpec) -> LinkFigures:
     """The network between nodes (one NIC per GPU)."""
     training = hardware_table()["training"]
