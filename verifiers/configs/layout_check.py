@@ -90,18 +90,12 @@ def _batch_problems(task: TrainConfigTask, layout: TrainLayout) -> list[LayoutPr
 
 
 def _placement_problems(task: TrainConfigTask, layout: TrainLayout) -> list[LayoutProblem]:
-    node, problems = task.cluster.gpus_per_node, []
-    if layout.tp > node:
-        problems.append(
-            LayoutProblem(
-                field="tp", message=f"tp ({layout.tp}) larger than gpus_per_node ({node}): TP must stay in a node"
-            )
-        )
-    if (layout.dp * layout.cp) % layout.ep:
-        problems.append(
-            LayoutProblem(field="ep", message=f"ep ({layout.ep}) does not divide dp*cp ({layout.dp * layout.cp})")
-        )
-    return problems
+    node = task.cluster.gpus_per_node
+    if layout.tp <= node:
+        return []
+    return [
+        LayoutProblem(field="tp", message=f"tp ({layout.tp}) larger than gpus_per_node ({node}): TP stays in a node")
+    ]
 
 
 def check_train_layout(task: TrainConfigTask, layout: TrainLayout) -> list[LayoutProblem]:

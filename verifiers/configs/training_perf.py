@@ -146,7 +146,7 @@ def _gemm_seconds(tokens: int, inputs: int, outputs: int, count: float, gpu: Gpu
     return seconds
 
 
-def _layer_gemm_seconds(model: ModelSpec, tokens: int, tp: int, gpu: GpuTrainingFigures) -> float:
+def _layer_gemm_seconds(model: ModelSpec, tokens: int, tp: int, ep: int, gpu: GpuTrainingFigures) -> float:
     """Forward + backward seconds of one layer's linear layers for ``tokens`` tokens on one GPU."""
     h, hd = model.hidden, model.head_dim
     seconds = _gemm_seconds(tokens, h, (model.heads + 2 * model.query_groups) * hd // tp, 1, gpu)
@@ -156,9 +156,10 @@ def _layer_gemm_seconds(model: ModelSpec, tokens: int, tp: int, gpu: GpuTraining
         width, rows, count = model.ffn_hidden // tp, tokens, 1.0
     else:
         width = (model.moe.expert_ffn_hidden or model.ffn_hidden) // tp
-        # Balanced routing: each local expert gets an equal share of the tokens' top_k copies.
-        rows = max(1, tokens * model.moe.top_k // model.moe.experts)
-        count = float(model.moe.experts)
+        # Balanced routing: the GPU receives as many routed copies (tokens x top_k) as it sends, shared
+        # equally by its experts / ep local experts.
+        count = float(model.moe.experts // ep)
+        rows = max(1, int(tokens * model.moe.top_k / count))
         seconds += _gemm_seconds(tokens, h, model.moe.experts, 1, gpu)  # router
     seconds += _gemm_seconds(rows, h, up_factor * width, count, gpu)
     seconds += _gemm_seconds(rows, width, h, count, gpu)
@@ -220,7 +221,7 @@ def _micro_batch_cost(
     model, cluster = task.model, task.cluster
     tokens = layout.micro_batch * geometry.seq_per_rank
     full = layout.recompute is Recompute.full
-    gemm = _layer_gemm_seconds(model, tokens, layout.tp, gpu) * (4.0 / 3.0 if full else 1.0)
+    gemm = _layer_gemm_seconds(model, tokens, layout.tp, layout.ep, gpu) * (4.0 / 3.0 if full else 1.0)
     attention = _attention_seconds(model, layout, geometry, task.workload.seq_len, gpu, assumptions)
     layer_compute = gemm + attention + _elementwise_seconds(model, tokens, layout, gpu)
 
@@ -271,6 +272,25 @@ def _local_params(task: TrainConfigTask, layout: TrainLayout, geometry: TrainGeo
     return dense, experts
 
 
+def _gradient_sync_seconds(params: float, ranks: int, zero_stage: int, link: LinkFigures) -> tuple[float, float]:
+    """Seconds of syncing ``params`` over ``ranks``: (once per step, once per micro-batch).
+
+    Stage 0 all-reduces the gradients once; stage 1 reduce-scatters them and all-gathers the updated
+    weights; stages 2 and 3 reduce-scatter every micro-batch's gradients (2 then gathers the weights
+    once, 3 gathers them for every forward and backward pass).
+    """
+    grads, weights = params * GRADIENT_REDUCE_BYTES, params * WEIGHT_BYTES
+    reduce_scatter = _ring_seconds(grads, ranks, link)
+    gather = _ring_seconds(weights, ranks, link)
+    if zero_stage == 0:
+        return _ring_seconds(grads, ranks, link, 2.0), 0.0
+    if zero_stage == 1:
+        return reduce_scatter + gather, 0.0
+    if zero_stage == 2:
+        return gather, reduce_scatter
+    return 0.0, reduce_scatter + 2 * gather
+
+
 def _data_parallel_seconds(
     task: TrainConfigTask,
     layout: TrainLayout,
@@ -280,31 +300,16 @@ def _data_parallel_seconds(
 ) -> tuple[float, float]:
     """Exposed seconds of the gradient reduction (and ZeRO gathers) per step, and the optimizer step's seconds."""
     dense, experts = _local_params(task, layout, geometry)
-    ranks = layout.dp * layout.cp
+    dense_ranks = layout.dp * layout.cp
+    expert_ranks = dense_ranks // layout.ep
     link = intra_node_link(task.cluster) if geometry.dp_intra_node else inter_node_link(task.cluster)
-    expert_link = intra_node_link(task.cluster) if ranks // layout.ep == 1 else link
-    groups = ((dense, ranks, link), (experts, ranks // layout.ep, expert_link))
-
-    def moved(params: float, group: int, group_link: LinkFigures) -> tuple[float, float]:
-        grads = params * GRADIENT_REDUCE_BYTES
-        weights = params * WEIGHT_BYTES
-        if layout.zero_stage == 0:
-            return _ring_seconds(grads, group, group_link, 2.0), 0.0
-        if layout.zero_stage == 1:
-            return _ring_seconds(grads, group, group_link) + _ring_seconds(weights, group, group_link), 0.0
-        # Stages 2 and 3 reduce-scatter the gradients of every micro-batch; 3 also gathers weights twice.
-        per_micro_batch = _ring_seconds(grads, group, group_link)
-        if layout.zero_stage == 3:
-            per_micro_batch += 2 * _ring_seconds(weights, group, group_link)
-        return _ring_seconds(weights, group, group_link) if layout.zero_stage == 2 else 0.0, per_micro_batch
-
-    once = sum(moved(*group)[0] for group in groups)
-    per_micro_batch = sum(moved(*group)[1] for group in groups)
+    dense_once, dense_each = _gradient_sync_seconds(dense, dense_ranks, layout.zero_stage, link)
+    expert_once, expert_each = _gradient_sync_seconds(experts, expert_ranks, layout.zero_stage, link)
     hidden_by = cost.backward_compute if assumptions.overlap_grad_reduce else 0.0
-    exposed = max(0.0, once - hidden_by) + geometry.micro_batches * max(0.0, per_micro_batch - cost.total)
+    exposed = max(0.0, dense_once + expert_once - hidden_by)
+    exposed += geometry.micro_batches * max(0.0, dense_each + expert_each - cost.total)
 
-    shards = ranks if layout.zero_stage >= 1 else 1
-    updated = dense / shards + experts / max(1, shards // layout.ep if layout.zero_stage >= 1 else 1)
+    updated = dense / dense_ranks + experts / expert_ranks if layout.zero_stage >= 1 else dense + experts
     gpu = gpu_training_figures(task.cluster.gpu)
     optimizer = updated * OPTIMIZER_BYTES_PER_PARAM / (gpu.hbm_bytes_per_s * gpu.hbm_efficiency)
     return exposed, optimizer
