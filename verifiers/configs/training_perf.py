@@ -216,8 +216,8 @@ def _micro_batch_cost(
     geometry: TrainGeometry,
     gpu: GpuTrainingFigures,
     assumptions: TrainAssumptions,
-    with_output_layer: bool,
 ) -> _MicroBatchCost:
+    """One micro-batch on the last pipeline stage, the slowest: it also runs the output layer."""
     model, cluster = task.model, task.cluster
     tokens = layout.micro_batch * geometry.seq_per_rank
     full = layout.recompute is Recompute.full
@@ -249,9 +249,7 @@ def _micro_batch_cost(
         layer_ep = 2 * (forward_passes + 1) * _ring_seconds(routed, layout.ep, link)
 
     layers = geometry.layers_per_stage
-    compute = layers * layer_compute
-    if with_output_layer:
-        compute += _gemm_seconds(tokens, model.hidden, model.vocab // layout.tp, 1, gpu)
+    compute = layers * layer_compute + _gemm_seconds(tokens, model.hidden, model.vocab // layout.tp, 1, gpu)
     backward_share = 3.0 / 4.0 if full else 2.0 / 3.0  # the recomputed forward runs inside the backward pass
     return _MicroBatchCost(
         compute=compute,
@@ -333,7 +331,7 @@ def predict_train_step(
     assumptions = assumptions or TrainAssumptions()
     geometry = train_geometry(task, layout)
     gpu = gpu_training_figures(task.cluster.gpu)
-    last = _micro_batch_cost(task, layout, geometry, gpu, assumptions, with_output_layer=True)
+    last = _micro_batch_cost(task, layout, geometry, gpu, assumptions)
     m = geometry.micro_batches
 
     bubble = (layout.pp - 1) / layout.vpp * last.total
