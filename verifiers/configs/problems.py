@@ -12,3 +12,6 @@ class LayoutProblem(BaseModel):
 
     field: str
     message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
