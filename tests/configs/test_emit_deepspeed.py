@@ -101,8 +101,9 @@ def test_zero2_with_pipeline_is_caught() -> None:
 
 def test_experts_not_divisible_by_autoep_size_are_named() -> None:
     text = _edited(*VALID[3], expert_parallel__autoep_size=3)
-    problems = check_config(Framework.deepspeed, text, model=MIXTRAL.model)
+    problems = check_config(Framework.deepspeed, text, model=MIXTRAL.model, world_size=8)
     assert "number of experts (8) is not divisible by expert_parallel.autoep_size (3)" in problems
+    assert "ranks per pipeline stage (8) is not divisible by expert_parallel.autoep_size (3)" in problems
 
 
 def test_invalid_json_is_reported() -> None:

@@ -14,6 +14,13 @@ from verifiers.configs.frameworks.torchtitan import parse
 
 GPT3 = tasks.resolve_task("train-gpt3-175b")
 LLAMA8 = tasks.resolve_task("train-llama3-8b")
+MIXTRAL = TrainConfigTask(
+    name="train-mixtral",
+    model="mixtral-8x7b",
+    cluster={"gpu": "h100-sxm", "gpus_per_node": 8, "nodes": 1},
+    workload={"seq_len": 4096, "global_batch_sequences": 64},
+    frameworks=["torchtitan"],
+)
 
 VALID = [
     (
@@ -25,6 +32,7 @@ VALID = [
     (GPT3, TrainLayout(tp=8, pp=8, micro_batch=1, sequence_parallel=True, recompute="full", zero_stage=3)),
     (LLAMA8, TrainLayout(dp=8, micro_batch=2, zero_stage=0)),
     (LLAMA8, TrainLayout(tp=2, cp=2, dp=2, micro_batch=1, sequence_parallel=True, zero_stage=2)),
+    (MIXTRAL, TrainLayout(tp=2, dp=4, ep=4, micro_batch=1, sequence_parallel=True, zero_stage=3)),
 ]
 
 
@@ -72,6 +80,23 @@ def test_zero_stages_map_to_ddp_fsdp_and_fsdp_without_reshard() -> None:
 def test_known_preset_uses_the_torchtitan_flavor() -> None:
     assert tomllib.loads(_text(*VALID[2]))["model"] == {"name": "llama3", "flavor": "8B"}
     assert "torchtitan ships no 'gpt3-175b' model" in emit_config(Framework.torchtitan, *VALID[0]).summary
+
+
+def test_expert_parallelism_borrows_data_parallel_ranks_only() -> None:
+    p = parse(_text(*VALID[4]))[0].parallelism
+    assert (p.expert_parallel_degree, p.expert_tensor_parallel_degree) == (4, 2)
+    text = _text(*VALID[4]).replace("expert_parallel_degree = 4", "expert_parallel_degree = 8")
+    problems = check_config(Framework.torchtitan, text, model=MIXTRAL.model)
+    assert (
+        "data_parallel_shard_degree x context_parallel_degree x tensor_parallel_degree (8) is not divisible by "
+        "expert_parallel_degree x expert_tensor_parallel_degree (16)"
+    ) in problems
+
+
+def test_expert_parallelism_with_ddp_is_unsupported() -> None:
+    with pytest.raises(UnsupportedLayout) as caught:
+        emit_config(Framework.torchtitan, MIXTRAL, TrainLayout(dp=8, ep=2, zero_stage=0))
+    assert caught.value.field == "ep"
 
 
 def test_unknown_key_is_named() -> None:

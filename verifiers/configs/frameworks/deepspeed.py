@@ -4,8 +4,9 @@ Keys and rules come from DeepSpeed 0.19.8 (PyPI sdist): ``deepspeed/runtime/conf
 triple ``train_batch_size == train_micro_batch_size_per_gpu * gradient_accumulation_steps * data-parallel
 world size`` and the ``pipeline`` section), ``runtime/zero/config.py`` (``zero_optimization.stage``),
 ``runtime/activation_checkpointing/config.py``, ``runtime/tensor_parallel/config.py`` (AutoTP training:
-``tensor_parallel.autotp_size``), ``module_inject/auto_ep_config.py`` (AutoEP: ``expert_parallel.enabled``
-and ``autoep_size``, which must divide the number of experts) and ``runtime/pipe/engine.py`` ("ZeRO-2
+``tensor_parallel.autotp_size``), ``module_inject/auto_ep_config.py`` and ``auto_ep_folding.py`` (AutoEP:
+``expert_parallel.enabled`` and ``autoep_size``, which must divide the number of experts and the ranks
+of a pipeline stage) and ``runtime/pipe/engine.py`` ("ZeRO-2
 and ZeRO-3 are incompatible with pipeline parallelism").
 
 A ds_config cannot express, and :func:`emit` raises :class:`UnsupportedLayout` for: ``cp > 1``
@@ -202,6 +203,23 @@ def _batch_problems(config: DeepSpeedConfig, world_size: int | None) -> list[str
     return problems
 
 
+def _expert_problems(config: DeepSpeedConfig, model: ModelSpec | None, world_size: int | None) -> list[str]:
+    if config.ep == 1:
+        return []
+    problems = []
+    if world_size is not None and not world_size % config.pp:
+        problems += divisibility_problem(
+            "ranks per pipeline stage", world_size // config.pp, "expert_parallel.autoep_size", config.ep
+        )
+    if model is None:
+        return problems
+    if model.moe is None:
+        return [*problems, f"expert_parallel is enabled but {model.name} has no experts"]
+    return problems + divisibility_problem(
+        "number of experts", model.moe.experts, "expert_parallel.autoep_size", config.ep
+    )
+
+
 def check(text: str, *, model: ModelSpec | None = None, world_size: int | None = None) -> list[str]:
     """Problems of a ds_config (empty: valid); rules on experts need ``model``, the exact batch rule ``world_size``."""
     config, problems = parse(text)
@@ -212,11 +230,4 @@ def check(text: str, *, model: ModelSpec | None = None, world_size: int | None =
             f"zero_optimization.stage {config.zero_optimization.stage} is incompatible with pipeline parallelism "
             f"(pipeline.stages {config.pp})"
         )
-    if config.ep > 1 and model is not None:
-        if model.moe is None:
-            problems.append(f"expert_parallel is enabled but {model.name} has no experts")
-        else:
-            problems += divisibility_problem(
-                "number of experts", model.moe.experts, "expert_parallel.autoep_size", config.ep
-            )
-    return problems + _batch_problems(config, world_size)
+    return problems + _expert_problems(config, model, world_size) + _batch_problems(config, world_size)
