@@ -4,7 +4,7 @@ schemas, and the translation of schema errors into problems that name the option
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -42,6 +42,7 @@ class FrameworkOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+OptionsT = TypeVar("OptionsT", bound=FrameworkOptions)
 OptionNamer = Callable[[tuple[int | str, ...]], str]
 
 
@@ -56,8 +57,8 @@ def flag_name(location: tuple[int | str, ...]) -> str:
 
 
 def schema_problems(
-    schema: type[FrameworkOptions], data: dict[str, Any], name: OptionNamer
-) -> tuple[FrameworkOptions | None, list[str]]:
+    schema: type[OptionsT], data: dict[str, Any], name: OptionNamer
+) -> tuple[OptionsT | None, list[str]]:
     """Validate ``data`` against ``schema``; return the options, or ``None`` and one problem per error."""
     try:
         return schema.model_validate(data), []

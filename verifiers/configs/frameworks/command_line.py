@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import types
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, NoReturn, Union, get_args, get_origin
 
-from verifiers.configs.frameworks.base import FrameworkOptions, flag_name, schema_problems
+from verifiers.configs.frameworks.base import FrameworkOptions, OptionsT, flag_name, schema_problems
 
 
 class CommandLineError(ValueError):
@@ -21,7 +21,7 @@ class CommandLineError(ValueError):
 
 
 class _RaisingParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise CommandLineError(message)
 
 
@@ -63,12 +63,12 @@ def _unparsed_problems(unknown: list[str]) -> list[str]:
 
 
 def parse_options(
-    schema: type[FrameworkOptions],
+    schema: type[OptionsT],
     tokens: list[str],
     *,
     positional: tuple[str, ...] = (),
     negatable_flags: bool = False,
-) -> tuple[FrameworkOptions | None, list[str]]:
+) -> tuple[OptionsT | None, list[str]]:
     """Parse ``tokens`` into ``schema``; the options (``None`` if they do not validate) and every problem."""
     try:
         namespace, unknown = _parser(schema, positional, negatable_flags).parse_known_args(tokens)

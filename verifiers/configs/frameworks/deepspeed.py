@@ -19,7 +19,7 @@ the file (the launcher sets it): :func:`check` needs ``world_size`` to check the
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import NonNegativeInt, PositiveInt
 
@@ -128,7 +128,7 @@ def deepspeed_config(task: TrainConfigTask, layout: TrainLayout) -> DeepSpeedCon
     _reject_inexpressible(layout)
     if layout.ep > 1 and task.model.moe is None:
         raise UnsupportedLayout(Framework.deepspeed, "ep", f"ep = {layout.ep} but {task.model.name} has no experts")
-    sections: dict = {}
+    sections: dict[str, Any] = {}
     if layout.tp > 1:
         sections["tensor_parallel"] = TensorParallel(autotp_size=layout.tp)
     if layout.pp > 1:
@@ -175,8 +175,7 @@ def parse(text: str) -> tuple[DeepSpeedConfig | None, list[str]]:
         return None, [f"not valid JSON: {error}"]
     if not isinstance(data, dict):
         return None, [f"a ds_config is a JSON object, not {type(data).__name__}"]
-    config, problems = schema_problems(DeepSpeedConfig, data, dotted_name)
-    return config, problems  # type: ignore[return-value]
+    return schema_problems(DeepSpeedConfig, data, dotted_name)
 
 
 def _batch_problems(config: DeepSpeedConfig, world_size: int | None) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from math import gcd
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, PositiveInt
 
@@ -112,13 +112,13 @@ class MegatronLaunch(BaseModel):
         return self.launcher.nnodes * self.launcher.nproc_per_node if self.launcher else None
 
 
-def _pipeline_options(layout: TrainLayout) -> dict:
+def _pipeline_options(layout: TrainLayout) -> dict[str, Any]:
     if layout.vpp > 1:
         return {"num_virtual_stages_per_pipeline_rank": layout.vpp}
     return {}
 
 
-def _recompute_options(layout: TrainLayout) -> dict:
+def _recompute_options(layout: TrainLayout) -> dict[str, Any]:
     if layout.recompute is Recompute.selective:
         return {"recompute_granularity": "selective"}
     if layout.recompute is Recompute.full:
@@ -127,7 +127,7 @@ def _recompute_options(layout: TrainLayout) -> dict:
     return {}
 
 
-def _sharding_options(layout: TrainLayout) -> dict:
+def _sharding_options(layout: TrainLayout) -> dict[str, Any]:
     if layout.zero_stage == 1:
         overlap = {"overlap_param_gather": True} if layout.dp > 1 else {}
         return {"use_distributed_optimizer": True, **overlap}
@@ -150,8 +150,8 @@ def _sharding_options(layout: TrainLayout) -> dict:
     return {}
 
 
-def _model_options(model: ModelSpec, layout: TrainLayout) -> dict:
-    options: dict = {
+def _model_options(model: ModelSpec, layout: TrainLayout) -> dict[str, Any]:
+    options: dict[str, Any] = {
         "num_layers": model.layers,
         "hidden_size": model.hidden,
         "ffn_hidden_size": model.ffn_hidden,
@@ -174,7 +174,7 @@ def megatron_args(task: TrainConfigTask, layout: TrainLayout) -> MegatronArgs:
     micro_batches_per_replica(Framework.megatron, task, layout)
     if layout.ep > 1 and task.model.moe is None:
         raise UnsupportedLayout(Framework.megatron, "ep", f"ep = {layout.ep} but {task.model.name} has no experts")
-    parallel: dict = {
+    parallel: dict[str, Any] = {
         "tensor_model_parallel_size": layout.tp,
         "pipeline_model_parallel_size": layout.pp,
         "context_parallel_size": layout.cp,
@@ -184,7 +184,7 @@ def megatron_args(task: TrainConfigTask, layout: TrainLayout) -> MegatronArgs:
         parallel["sequence_parallel"] = True
     if layout.dp > 1:
         parallel["overlap_grad_reduce"] = True
-    batch = {
+    batch: dict[str, Any] = {
         "micro_batch_size": layout.micro_batch,
         "global_batch_size": task.workload.batch_sequences,
         "seq_length": task.workload.seq_len,
@@ -242,7 +242,7 @@ def parse(text: str) -> tuple[MegatronLaunch | None, list[str]]:
         problems.insert(0, f"unknown launcher {launcher_tokens[0]!r} (use torchrun)")
     if args is None:
         return None, problems
-    return MegatronLaunch(launcher=launcher, args=args), problems  # type: ignore[arg-type]
+    return MegatronLaunch(launcher=launcher, args=args), problems
 
 
 def _parallel_problems(args: MegatronArgs, world: int | None) -> list[str]:

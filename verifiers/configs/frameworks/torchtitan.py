@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import tomllib
 from math import ceil
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
 
@@ -109,7 +109,7 @@ class TorchtitanJobConfig(FrameworkOptions):
     activation_checkpoint: TitanActivationCheckpoint = TitanActivationCheckpoint()
 
 
-def _data_parallel(layout: TrainLayout) -> dict:
+def _data_parallel(layout: TrainLayout) -> dict[str, Any]:
     if layout.zero_stage == 1:
         raise UnsupportedLayout(
             Framework.torchtitan, "zero_stage", "FSDP2 shards parameters too; use zero_stage 2 or 3 (or 0 alone)"
@@ -131,7 +131,7 @@ def _data_parallel(layout: TrainLayout) -> dict:
     return {"data_parallel_shard_degree": layout.dp, "fsdp_reshard_after_forward": policy}
 
 
-def _pipeline(task: TrainConfigTask, layout: TrainLayout) -> dict:
+def _pipeline(task: TrainConfigTask, layout: TrainLayout) -> dict[str, Any]:
     if layout.pp == 1:
         return {}
     stages = layout.pp * layout.vpp
@@ -150,10 +150,15 @@ def _pipeline(task: TrainConfigTask, layout: TrainLayout) -> dict:
     }
 
 
+def _expert_parallel(layout: TrainLayout) -> dict[str, Any]:
+    # Expert tensor parallelism equal to tp: experts borrow only data-parallel (and cp) ranks, as in the layout.
+    return {"expert_parallel_degree": layout.ep, "expert_tensor_parallel_degree": layout.tp} if layout.ep > 1 else {}
+
+
 def _activation_checkpoint(layout: TrainLayout) -> TitanActivationCheckpoint:
     if layout.recompute is Recompute.selective:
         return TitanActivationCheckpoint(mode="selective", selective_ac_option="op")
-    return TitanActivationCheckpoint(mode=layout.recompute.value)
+    return TitanActivationCheckpoint(mode="full" if layout.recompute is Recompute.full else "none")
 
 
 def torchtitan_config(task: TrainConfigTask, layout: TrainLayout) -> TorchtitanJobConfig:
@@ -168,7 +173,7 @@ def torchtitan_config(task: TrainConfigTask, layout: TrainLayout) -> TorchtitanJ
         tensor_parallel_degree=layout.tp,
         context_parallel_degree=layout.cp,
         **_pipeline(task, layout),
-        **({"expert_parallel_degree": layout.ep, "expert_tensor_parallel_degree": layout.tp} if layout.ep > 1 else {}),
+        **_expert_parallel(layout),
     )
     return TorchtitanJobConfig(
         model=TitanModel(name="llama3", flavor=LLAMA3_FLAVORS.get(task.model.name, task.model.name)),
@@ -237,8 +242,7 @@ def parse(text: str) -> tuple[TorchtitanJobConfig | None, list[str]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         return None, [f"not valid TOML: {error}"]
-    config, problems = schema_problems(TorchtitanJobConfig, data, dotted_name)
-    return config, problems  # type: ignore[return-value]
+    return schema_problems(TorchtitanJobConfig, data, dotted_name)
 
 
 def _mesh_problems(p: TitanParallelism, world_size: int | None) -> tuple[list[str], int | None]:

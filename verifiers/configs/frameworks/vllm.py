@@ -16,7 +16,7 @@ a load balancer is equivalent for a dense model.
 from __future__ import annotations
 
 from math import ceil
-from typing import Literal, get_args
+from typing import Literal, cast, get_args
 
 from pydantic import Field, PositiveInt
 
@@ -71,7 +71,7 @@ def length_cap(lengths: LengthDistribution) -> int | None:
     return None
 
 
-def _max_model_len(task: ServeConfigTask) -> dict:
+def _max_model_len(task: ServeConfigTask) -> dict[str, int]:
     prompt, output = length_cap(task.workload.prompt_tokens), length_cap(task.workload.output_tokens)
     return {} if prompt is None or output is None else {"max_model_len": prompt + output}
 
@@ -90,7 +90,7 @@ def engine_args(task: ServeConfigTask, layout: ServeLayout) -> VllmEngineArgs:
         max_num_seqs=layout.max_num_seqs,
         max_num_batched_tokens=layout.max_num_batched_tokens,
         gpu_memory_utilization=layout.gpu_memory_utilization,
-        block_size=layout.kv_block_size,
+        block_size=cast(BlockSize, layout.kv_block_size),
         **_max_model_len(task),
         enable_chunked_prefill=True,
         dtype="bfloat16",
@@ -123,8 +123,7 @@ def parse(text: str) -> tuple[VllmEngineArgs | None, list[str]]:
     tokens = command_tokens(text)
     if tokens[: len(PROGRAM)] != PROGRAM:
         return None, [f"the script must run {' '.join(PROGRAM)} (found {' '.join(tokens[:2])!r})"]
-    args, problems = parse_options(VllmEngineArgs, tokens[len(PROGRAM) :], positional=POSITIONAL, negatable_flags=True)
-    return args, problems  # type: ignore[return-value]
+    return parse_options(VllmEngineArgs, tokens[len(PROGRAM) :], positional=POSITIONAL, negatable_flags=True)
 
 
 def _scheduler_problems(args: VllmEngineArgs) -> list[str]:
