@@ -92,9 +92,10 @@ def test_kv_heads_must_split_or_replicate_evenly() -> None:
     ]
 
 
-def test_script_must_run_vllm_serve() -> None:
+def test_script_must_run_vllm_serve_with_a_model() -> None:
     (problem,) = check_config(Framework.vllm, "python -m something --tensor-parallel-size 2")
     assert "vllm serve" in problem
+    assert check_config(Framework.vllm, "vllm serve --tensor-parallel-size 2") == ["model: required option is missing"]
 
 
 def test_unsupported_block_size_is_unsupported() -> None:

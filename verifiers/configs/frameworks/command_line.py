@@ -74,7 +74,11 @@ def parse_options(
         namespace, unknown = _parser(schema, positional, negatable_flags).parse_known_args(tokens)
     except CommandLineError as error:
         return None, [str(error)]
-    options, problems = schema_problems(schema, vars(namespace), flag_name)
+
+    def option_name(location: tuple[int | str, ...]) -> str:
+        return str(location[0]) if location and location[0] in positional else flag_name(location)
+
+    options, problems = schema_problems(schema, vars(namespace), option_name)
     return options, _unparsed_problems(unknown) + problems
 
 

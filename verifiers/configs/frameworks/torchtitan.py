@@ -212,15 +212,7 @@ def _model_notes(model: ModelSpec) -> list[str]:
     ]
 
 
-def emit(task: TrainConfigTask, layout: TrainLayout) -> EmittedConfig:
-    """The torchtitan job-config TOML of ``layout`` for ``task``."""
-    config = torchtitan_config(task, layout)
-    notes = [
-        f"{task.name}: {layout.world_size} GPUs (tp {layout.tp}, pp {layout.pp}, vpp {layout.vpp}, cp {layout.cp}, "
-        f"dp {layout.dp}, ep {layout.ep}, ZeRO-{layout.zero_stage}).",
-        "Keys: torchtitan 0.2.2 torchtitan/config/job_config.py.",
-        *_model_notes(task.model),
-    ]
+def _approximations(layout: TrainLayout) -> list[str]:
     approximations = []
     if layout.tp > 1 and not layout.sequence_parallel:
         approximations.append("torchtitan always adds sequence parallelism to tensor parallelism")
@@ -228,12 +220,24 @@ def emit(task: TrainConfigTask, layout: TrainLayout) -> EmittedConfig:
         approximations.append("ZeRO-2 runs as FSDP2 without resharding after forward")
     if layout.recompute is Recompute.selective:
         approximations.append("selective recomputation is torchtitan's per-op checkpointing, not attention-core only")
-    summary = " ".join(notes[:1] + notes[2:]) + (
-        f" Approximations: {'; '.join(approximations)}." if approximations else ""
+    return approximations
+
+
+def emit(task: TrainConfigTask, layout: TrainLayout) -> EmittedConfig:
+    """The torchtitan job-config TOML of ``layout`` for ``task``."""
+    config = torchtitan_config(task, layout)
+    shape = (
+        f"{task.name}: {layout.world_size} GPUs (tp {layout.tp}, pp {layout.pp}, vpp {layout.vpp}, cp {layout.cp}, "
+        f"dp {layout.dp}, ep {layout.ep}, ZeRO-{layout.zero_stage})."
     )
-    return EmittedConfig(
-        framework=Framework.torchtitan, filename=FILENAME, text=render_toml(config, notes), summary=summary
-    )
+    model_notes = _model_notes(task.model)
+    comments = [shape, "Keys: torchtitan 0.2.2 torchtitan/config/job_config.py.", *model_notes]
+    approximations = _approximations(layout)
+    summary = " ".join([shape, *model_notes])
+    if approximations:
+        summary += f" Approximations: {'; '.join(approximations)}."
+    text = render_toml(config, comments)
+    return EmittedConfig(framework=Framework.torchtitan, filename=FILENAME, text=text, summary=summary)
 
 
 def parse(text: str) -> tuple[TorchtitanJobConfig | None, list[str]]:
