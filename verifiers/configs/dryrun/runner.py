@@ -4,8 +4,8 @@ Each rank is ``python -m verifiers.configs.dryrun.worker`` in its own session, w
 launcher's environment (``MASTER_ADDR=127.0.0.1``, a free ``MASTER_PORT``, ``RANK``,
 ``WORLD_SIZE``). The first rank that exits non-zero stops the run: the others are killed at once
 (they would wait in a collective for it) and the result quotes its traceback. A run still going at
-``timeout_s`` is killed whole, and the result quotes the last progress line of each rank still
-running. Nothing outlives :func:`dry_run`.
+``timeout_s`` is killed whole, and the result quotes where each rank still running was: the
+innermost frames of the Python stack it prints on ``SIGUSR1`` just before. Nothing outlives :func:`dry_run`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from pydantic import BaseModel, ConfigDict
 
 from tasks.configs.layout import TrainLayout
 from verifiers.configs.dryrun.scale import ScaledLayout, scale_down
-from verifiers.configs.dryrun.spec import InjectedFault, WorkerReport, WorkerSpec
+from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, InjectedFault, WorkerReport, WorkerSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 POLL_S = 0.05
 KILL_GRACE_S = 5.0
 LOG_TAIL_CHARS = 3000
+STACK_DUMP_WAIT_S = 1.0
+STACK_FRAMES_QUOTED = 4
 SEED = 1234
 LEARNING_RATE = 1e-2
 REFERENCE_RTOL = 1e-3
@@ -91,9 +93,15 @@ def _tail(path: Path, chars: int = LOG_TAIL_CHARS) -> str:
     return text[-chars:]
 
 
-def _last_line(path: Path) -> str:
-    lines = _tail(path).strip().splitlines()
-    return lines[-1] if lines else "(no output)"
+def _innermost_frames(log: Path) -> str:
+    """The first frames of the last stack dump in ``log`` (most recent call first), or its last line."""
+    text = _tail(log)
+    marker = text.rfind("(most recent call first):")
+    if marker < 0:
+        lines = text.strip().splitlines()
+        return lines[-1] if lines else "(no output)"
+    frames = text[marker:].splitlines()[1 : 1 + STACK_FRAMES_QUOTED]
+    return "\n".join(frames)
 
 
 class _Ranks:
@@ -136,9 +144,16 @@ class _Ranks:
                 if failed is not None or all(code == 0 for code in codes):
                     return failed
                 time.sleep(POLL_S)
+            self._dump_stacks()
             return None
         finally:
             _kill(self.processes)
+
+    def _dump_stacks(self) -> None:
+        running = [process for process in self.processes if process.poll() is None]
+        for process in running:
+            os.kill(process.pid, STACK_DUMP_SIGNAL)
+        time.sleep(STACK_DUMP_WAIT_S)
 
     def failure_text(self, rank: int) -> str:
         report = self.report(rank)
@@ -147,7 +162,7 @@ class _Ranks:
 
     def hang_text(self, timeout_s: float) -> str:
         stuck = [rank for rank, process in enumerate(self.processes) if process.returncode in (-signal.SIGKILL,)]
-        lines = "\n".join(f"  rank {rank}: last said {_last_line(self.log(rank))!r}" for rank in stuck)
+        lines = "\n".join(f"rank {rank} was at:\n{_innermost_frames(self.log(rank))}" for rank in stuck)
         return f"killed after {timeout_s:g} s with ranks {stuck} still running:\n{lines}"
 
 
@@ -159,7 +174,8 @@ def _step_losses(reports: list[WorkerReport], steps: int) -> list[float]:
     return [sum(report.losses[step] for report in last) / len(last) for step in range(steps)]
 
 
-def _judge(losses: list[float], reference: list[float]) -> tuple[str, str]:
+def judge_losses(losses: list[float], reference: list[float]) -> tuple[str, str]:
+    """``(reason, problem)`` for a run's per-step losses against the single-process ones; empty when they pass."""
     if len(losses) < 2 or not losses[-1] < losses[0]:
         return "dry_run.loss_not_decreasing", f"the loss did not decrease over the steps: {losses}"
     if not all(math.isclose(a, b, rel_tol=REFERENCE_RTOL) for a, b in zip(losses, reference, strict=True)):
@@ -222,7 +238,7 @@ def dry_run(
     present = [report for report in reports if report is not None]
     losses = _step_losses(present, steps)
     reference = next((report.reference_losses for report in present if report.rank == 0), [])
-    reason, problem = _judge(losses, reference)
+    reason, problem = judge_losses(losses, reference)
     return result.model_copy(
         update={
             "losses": losses,

@@ -88,9 +88,18 @@ class ScaledLayout(BaseModel):
         return self.dp * self.micro_batches * self.micro_batch_size
 
     def shape(self) -> str:
-        """``tp2 x pp2 (vpp2) x dp2`` for messages."""
-        pipeline = f"pp{self.pp}" + (f" (vpp{self.vpp})" if self.vpp > 1 else "")
-        return f"tp{self.tp} x {pipeline} x dp{self.dp}"
+        """The scaled shape, ``tp2 x pp2 (vpp2) x dp2``."""
+        return shape_text(self.tp, self.pp, self.vpp, self.dp)
+
+    def real_shape(self) -> str:
+        """The real layout's shape, ``tp8 x pp16 x dp24``."""
+        return shape_text(self.real.tp, self.real.pp, self.real.vpp, self.real.dp)
+
+
+def shape_text(tp: int, pp: int, vpp: int, dp: int) -> str:
+    """``tp2 x pp2 (vpp2) x dp2`` for messages."""
+    pipeline = f"pp{pp}" + (f" (vpp{vpp})" if vpp > 1 else "")
+    return f"tp{tp} x {pipeline} x dp{dp}"
 
 
 def _kept_dimensions(layout: TrainLayout, max_world: int) -> tuple[dict[str, int], list[str]]:
@@ -117,11 +126,6 @@ def _unexercised(layout: TrainLayout) -> list[str]:
         dropped.append(f"ep={layout.ep}: the tiny model has no experts (run as ep=1)")
     if layout.sequence_parallel:
         dropped.append("sequence_parallel: norms and dropout run replicated over the TP ranks")
-    if layout.dp > 1 and layout.zero_stage < 2:
-        dropped.append(
-            f"zero_stage={layout.zero_stage}: data parallelism runs as FSDP2 without resharding after forward"
-            " (ZeRO-2: all-gather and reduce-scatter instead of one all-reduce)"
-        )
     return dropped
 
 
@@ -150,6 +154,11 @@ def scale_down(layout: TrainLayout, max_world: int = 8) -> ScaledLayout:
     zero_stage = layout.zero_stage if sizes["dp"] > 1 else 0
     if layout.zero_stage and not zero_stage:
         dropped.append(f"zero_stage={layout.zero_stage}: no data-parallel ranks remain to shard over")
+    if sizes["dp"] > 1 and zero_stage < 2:
+        dropped.append(
+            f"zero_stage={zero_stage}: data parallelism runs as FSDP2 without resharding after forward"
+            " (ZeRO-2: all-gather and reduce-scatter instead of one all-reduce)"
+        )
     stages = sizes["pp"] * vpp
     model = TinyModelShape(
         layers=max(MIN_LAYERS, stages * LAYERS_PER_STAGE),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveFloat, PositiveInt
 
 from verifiers.configs.dryrun.scale import ScaledLayout
+
+STACK_DUMP_SIGNAL = signal.SIGUSR1
+"""On this signal a rank prints its Python stack to its log: the runner sends it to ranks that hang."""
 
 
 class InjectedFault(BaseModel):

@@ -9,6 +9,7 @@ It exits 1 with the traceback in the report when anything raises.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import sys
 import time
@@ -23,7 +24,7 @@ from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleIn
 
 from verifiers.configs.dryrun.model import Stage, build_stages, loss_fn
 from verifiers.configs.dryrun.parallelize import apply_fsdp, apply_tensor_parallel
-from verifiers.configs.dryrun.spec import WorkerReport, WorkerSpec
+from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, WorkerReport, WorkerSpec
 
 MESH_DIMS = ("pp", "dp", "tp")
 DEVICE = torch.device("cpu")
@@ -138,6 +139,7 @@ def inject(kind: str, rank: int) -> None:
 def main(spec_file: str, out_dir: str) -> int:
     """Run this rank and write its report; the exit status is 0 when it trained every step."""
     rank = int(os.environ["RANK"])
+    faulthandler.register(STACK_DUMP_SIGNAL, all_threads=False)
     report = WorkerReport(rank=rank)
     status = 0
     try:
