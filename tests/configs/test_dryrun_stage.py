@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 
 import pytest
 
@@ -56,3 +58,9 @@ def test_fails_with_the_failing_rank(task, monkeypatch: pytest.MonkeyPatch) -> N
     assert result.details["failed_rank"] == 0
     assert "injected fault on rank 0" in result.feedback
     assert "scaled down to tp1 x pp1 x dp1" in result.feedback
+
+
+def test_the_verifier_imports_without_torch() -> None:
+    code = "import sys, verifiers.configs.dryrun_stage; assert 'torch' not in sys.modules, 'torch was imported'"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stderr
