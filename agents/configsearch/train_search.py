@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tasks.configs.layout import Recompute, TrainLayout
 from tasks.configs.model import Objective, TrainConfigTask
+from verifiers.configs.frameworks import inexpressible
 from verifiers.configs.memory import TrainMemory, gib, train_memory
 from verifiers.configs.train_hardware import TrainAssumptions
 from verifiers.configs.train_layout_check import check_train_layout
@@ -143,9 +144,16 @@ def _better(objective: Objective, value: float, other: float) -> bool:
 
 
 def search_train_layouts(
-    task: TrainConfigTask, keep: int = 5, assumptions: TrainAssumptions | None = None
+    task: TrainConfigTask,
+    keep: int = 5,
+    assumptions: TrainAssumptions | None = None,
+    *,
+    any_framework: bool = False,
 ) -> TrainSearchResult:
     """The best training layout of ``task`` and up to ``keep - 1`` alternatives, each with why it lost.
+
+    Only layouts that every framework of ``task.frameworks`` can express are considered, unless
+    ``any_framework`` is set.
 
     Raises:
         NoFeasibleLayout: no layout fits; the message names the smallest memory per GPU found,
@@ -167,6 +175,8 @@ def search_train_layouts(
             continue
         best_variant = None
         for index, layout in enumerate(variants):
+            if not any_framework and inexpressible(task, layout):
+                continue
             evaluated += 1
             memory = train_memory(task, layout, assumptions)
             if leanest is None or memory.total < leanest.total:

@@ -6,13 +6,13 @@ import pytest
 
 import tasks
 from tasks.configs.layout import ServeLayout, TrainLayout
-from tasks.configs.model import Framework, TrainConfigTask
+from tasks.configs.model import TRAIN_FRAMEWORKS, Framework, TrainConfigTask
 from verifiers.configs.framework_stage import check_frameworks
 from verifiers.configs.frameworks import emit_config
 from verifiers.configs.verdict import ConfigStage
 from verifiers.verdict import StageStatus
 
-GPT3 = tasks.resolve_task("train-gpt3-175b")
+GPT3 = tasks.resolve_task("train-gpt3-175b").model_copy(update={"frameworks": list(TRAIN_FRAMEWORKS)})
 SERVE = tasks.resolve_task("serve-llama3-70b")
 
 

@@ -22,7 +22,7 @@ from tasks.configs.specs import ModelSpec
 from verifiers.configs.frameworks import deepspeed, megatron, torchtitan, vllm
 from verifiers.configs.frameworks.base import EmittedConfig, UnsupportedLayout
 
-__all__ = ["EmittedConfig", "UnsupportedLayout", "check_config", "emit_config"]
+__all__ = ["EmittedConfig", "UnsupportedLayout", "check_config", "emit_config", "inexpressible"]
 
 
 class _Checker(Protocol):
@@ -71,3 +71,14 @@ def check_config(
             mesh, the launcher's process count) run only with it or when the file itself fixes it.
     """
     return _CHECKERS[framework](text, model=model, world_size=world_size)
+
+
+def inexpressible(task: ConfigTask, layout: TrainLayout | ServeLayout) -> list[str]:
+    """Why frameworks of ``task.frameworks`` cannot express ``layout`` (empty when all of them can)."""
+    reasons = []
+    for framework in task.frameworks:
+        try:
+            emit_config(framework, task, layout)
+        except UnsupportedLayout as exc:
+            reasons.append(str(exc))
+    return reasons
