@@ -1,4 +1,4 @@
-"""``solve``: run (or resume) the solve graph for one task, with progress reported as it goes."""
+"""``solve``: run (or resume) the solve graph for one task (kernel or config), with progress reported as it goes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import kernels_library
+from agents.configsolve.solve import solve_config_task
 from agents.graph.build import build_graph, run_config
 from agents.graph.runtime import SolveRuntime
 from agents.model_client import ModelClient
@@ -23,7 +24,7 @@ from agents.solve_config import ProposerKind, SolveConfig
 from kernels_library import Entry, LibraryError, Provenance
 from kernels_library import publish as library
 from sandbox import Sandbox, open_sandbox
-from tasks import resolve_task
+from tasks import Task, resolve_task
 from tasks.model import KernelTask
 from verifiers.cache import VerdictCache
 from verifiers.candidate import Candidate
@@ -47,9 +48,8 @@ def make_proposer(config: SolveConfig, run: RunDir) -> Proposer:
     return OfflineProposer()
 
 
-def make_runtime(config: SolveConfig, run: RunDir, sandbox: Sandbox) -> SolveRuntime:
+def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sandbox) -> SolveRuntime:
     """Everything the graph's nodes need besides state."""
-    task = resolve_task(config.task)
 
     cache = VerdictCache()
 
@@ -108,7 +108,7 @@ def solve(
     *,
     resume: str | None = None,
     progress: Progress = lambda node, state: None,
-    on_start: Callable[[RunDir], None] = lambda run: None,
+    on_start: Callable[[RunDir, Task], None] = lambda run, task: None,
 ) -> dict[str, Any]:
     """Run a new solve (``config``) or continue run ``resume``; returns the run's summary."""
     if resume is not None:
@@ -118,10 +118,13 @@ def solve(
         assert config is not None
         resolve_task(config.task)  # a bad task fails before a run directory is made
         run = RunDir.create(runs_root, config)
-    on_start(run)
+    task = resolve_task(config.task)
+    on_start(run, task)
+    if not isinstance(task, KernelTask):
+        return solve_config_task(task, config, run, resuming=resume is not None, progress=progress)
     sandbox = open_sandbox(config.backend)
     try:
-        runtime = make_runtime(config, run, sandbox)
+        runtime = make_runtime(config, task, run, sandbox)
         with closing(sqlite3.connect(run.checkpoints, check_same_thread=False)) as connection:
             graph = build_graph(runtime, connection)
             settings = run_config(run.run_id, config.workers)

@@ -16,11 +16,13 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
+from agents.configsolve.view import config_progress, print_config_summary
 from agents.graph.records import failures_by_stage
 from agents.rundir import RunDir
 from agents.solve import solve
 from agents.solve_config import ProposerKind, SolveConfig
-from tasks import TaskFileError
+from tasks import Task, TaskFileError
+from tasks.model import KernelTask
 
 console = Console()
 err_console = Console(stderr=True)
@@ -96,6 +98,8 @@ def solve_command(
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
+    elif "kind" in summary:
+        print_config_summary(console, summary)
     else:
         _print_summary(summary)
     raise typer.Exit(0 if summary.get("winner") else 1)
@@ -122,15 +126,19 @@ class ProgressView:
         self.run_id = "…"
         self.node = "starting"
         self.state: dict[str, Any] = {}
+        self.config_task = False
 
-    def start(self, run: RunDir) -> None:
+    def start(self, run: RunDir, task: Task) -> None:
         self.run_id = run.run_id
+        self.config_task = not isinstance(task, KernelTask)
 
     def update(self, node: str, state: dict[str, Any]) -> Panel:
         self.node, self.state = node, state
         return self.render()
 
     def render(self) -> Panel:
+        if self.config_task:
+            return config_progress(self.run_id, self.node, self.state)
         state = self.state
         results = state.get("results", [])
         failures = failures_by_stage(results)

@@ -1,4 +1,4 @@
-"""Prompt templates, one folder per target, filled with ``string.Template`` ($name placeholders)."""
+"""Prompt templates, one folder per target (and ``configs``), filled with ``string.Template`` ($name placeholders)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tasks.model import Target
 PROMPTS_DIR = Path(__file__).parent
 
 
-def render(target: Target, template: str, **fields: object) -> str:
+def render(target: Target | str, template: str, **fields: object) -> str:
     """Template ``template`` (``system``, ``plan``, ``propose``, ``repair``) of ``target`` with ``fields`` filled in."""
-    path = PROMPTS_DIR / target.value / f"{template}.md"
+    path = PROMPTS_DIR / str(target) / f"{template}.md"
     return Template(path.read_text()).substitute({key: str(value) for key, value in fields.items()}).strip() + "\n"

@@ -1,0 +1,1 @@
+"""Solving ``train_config`` and ``serve_config`` tasks: search, proposals, verification, tournament, report."""
