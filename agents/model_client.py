@@ -25,6 +25,7 @@ def _litellm() -> ModuleType:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    litellm.suppress_debug_info = True  # errors reach the user as ModelError, without litellm's banner
     return litellm
 
 

@@ -1,6 +1,6 @@
 """The config solve graph (LangGraph, checkpointed in the run's SQLite file).
 
-    search -> propose -> verify -> select -> (propose again while a model has generations left)
+    search -> [propose] -> verify -> select -> (propose again while a model has generations left)
            -> dry_run -> publish
 
 ``search`` seeds the tournament with the analytical search's best layouts; ``propose`` adds a
@@ -84,7 +84,8 @@ def _search(runtime: ConfigRuntime, state: ConfigSolveState) -> ConfigSolveState
     pending = [proposal.model_dump() for proposal in proposals]
     if runtime.config.proposer is ProposerKind.directory and runtime.config.candidates_dir is not None:
         pending += [proposal.model_dump() for proposal in directory_proposals(runtime.config.candidates_dir)]
-    return {"search": summary, "pending": pending, "generation": 0, "started": time.time(), "results": []}
+    searched = summary.pop("ranked")
+    return {"search": summary, "searched": searched, "pending": pending, "generation": 0, "started": time.time()}
 
 
 def _propose(runtime: ConfigRuntime, state: ConfigSolveState) -> ConfigSolveState:
@@ -98,7 +99,8 @@ def _propose(runtime: ConfigRuntime, state: ConfigSolveState) -> ConfigSolveStat
         runtime.task, state.get("searched", []), feedback, runtime.config.population, state.get("generation", 0)
     )
     total = Usage(**state.get("usage", {})) + usage
-    return {"pending": [proposal.model_dump() for proposal in proposals], "usage": total.model_dump()}
+    pending = state.get("pending", []) + [proposal.model_dump() for proposal in proposals]
+    return {"pending": pending, "usage": total.model_dump()}
 
 
 def _verify(runtime: ConfigRuntime, state: ConfigSolveState) -> ConfigSolveState:
@@ -142,6 +144,8 @@ def _select(runtime: ConfigRuntime, state: ConfigSolveState) -> ConfigSolveState
     stop = exhausted(runtime.config.budget, usage, len(results), generation, state.get("started", time.time()))
     if runtime.proposer is None:
         stop = "search and given layouts verified"
+    if state.get("error"):
+        stop = state.get("stop_reason", "")
     return {"ranking": ranking, "searched": searched, "generation": generation, "stop_reason": stop or ""}
 
 
@@ -249,9 +253,17 @@ def _alternatives(
         r for r in results if r["verdict"] is None
     ]
     for record in rejected[:6]:
-        reason = record["problem"] or (record["verdict_feedback"].splitlines() or [""])[0]
-        rows.append({**_row(record), "objective_value": None, "why": reason[:200]})
+        rows.append({**_row(record), "objective_value": None, "why": _rejection(record)[:240]})
     return rows
+
+
+def _rejection(record: dict[str, Any]) -> str:
+    """``layout.bad_pp: layers (32) not divisible ...``: the failed stage's reason and first line of feedback."""
+    if record["problem"]:
+        return record["problem"]
+    failure = next(s for s in record["verdict"]["stages"] if s["status"] in ("failed", "error"))
+    detail = (failure["feedback"].strip().splitlines() or [""])[0]
+    return f"{failure['reason']}: {detail}" if detail else failure["reason"]
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
@@ -268,7 +280,9 @@ def build_config_graph(runtime: ConfigRuntime, connection: sqlite3.Connection) -
     graph.add_node("dry_run", lambda state: _dry_run(runtime, state))
     graph.add_node("publish", lambda state: _publish(runtime, state))
     graph.add_edge(START, "search")
-    graph.add_edge("search", "verify")
+    graph.add_conditional_edges(
+        "search", lambda state: "verify" if runtime.proposer is None or state.get("error") else "propose"
+    )
     graph.add_edge("propose", "verify")
     graph.add_edge("verify", "select")
     graph.add_conditional_edges("select", _after_select, ["propose", "dry_run"])

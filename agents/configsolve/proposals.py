@@ -56,7 +56,8 @@ def _layout_data(layout: TrainLayout | ServeLayout) -> dict[str, Any]:
 
 
 def search_proposals(task: ConfigTask, keep: int) -> tuple[list[ConfigProposal], dict[str, Any]]:
-    """The search's best layout and runners-up as proposals, plus a summary of the search.
+    """The search's best layout and runners-up as proposals, plus a summary of the search (``ranked``:
+    each proposal's layout with its objective value).
 
     Raises:
         NoFeasibleConfig: nothing fits the cluster (or, for serving, nothing meets the targets).
@@ -70,6 +71,7 @@ def search_proposals(task: ConfigTask, keep: int) -> tuple[list[ConfigProposal],
                 for entry in ranked
             ]
             summary = {"evaluated": train.evaluated, "feasible": train.feasible, "seconds": train.seconds}
+            values = [entry.objective_value for entry in ranked]
             summary["rejected"] = [{"layout": _layout_data(r.layout), "reason": r.reason} for r in train.rejected]
         else:
             serve = search_serve_layouts(task, keep=keep)
@@ -79,8 +81,10 @@ def search_proposals(task: ConfigTask, keep: int) -> tuple[list[ConfigProposal],
                 for alt in serve.alternatives
             ]
             summary = {"evaluated": serve.considered, "feasible": serve.considered - serve.invalid - serve.too_large}
+            values = [serve.objective_value] + [alt.objective_value for alt in serve.alternatives]
     except (NoFeasibleLayout, NoFeasibleServeLayout) as exc:
         raise NoFeasibleConfig(str(exc)) from None
+    summary["ranked"] = [{"layout": p.layout, "value": value} for p, value in zip(proposals, values, strict=True)]
     return proposals, summary
 
 
