@@ -6,7 +6,6 @@ import pytest
 
 from tasks.configs.layout import Recompute, TrainLayout
 from verifiers.configs.dryrun import InjectedFault, dry_run
-from verifiers.configs.dryrun.runner import judge_losses
 
 pytest.importorskip("torch", reason="the dry run needs torch: pip install -e '.[torch]'")
 
@@ -74,10 +73,3 @@ def test_a_rank_that_hangs_is_killed_at_the_timeout_with_its_stack() -> None:
     assert "killed after 30 s" in result.problem
     hung = result.problem.split("rank 0 was at:")[1].split("rank 1 was at:")[0]
     assert "in inject" in hung
-
-
-def test_losses_that_do_not_fall_or_differ_from_one_process_fail() -> None:
-    assert judge_losses([3.0, 2.0], [3.0, 2.0]) == ("", "")
-    assert judge_losses([3.0, 3.0], [3.0, 3.0])[0] == "dry_run.loss_not_decreasing"
-    assert judge_losses([], [])[0] == "dry_run.loss_not_decreasing"
-    assert judge_losses([3.0, 2.0], [3.0, 2.5])[0] == "dry_run.loss_mismatch"

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tasks.configs.layout import TrainLayout
 from verifiers.configs.dryrun.scale import ScaledLayout, scale_down
-from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, InjectedFault, WorkerReport, WorkerSpec
+from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, InjectedFault, WorkerReport, WorkerSpec, report_path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 POLL_S = 0.05
@@ -147,7 +147,7 @@ class _Ranks:
         return self.work / f"rank{rank}.log"
 
     def report(self, rank: int) -> WorkerReport | None:
-        path = self.work / f"rank{rank}.json"
+        path = report_path(self.work, rank)
         return WorkerReport.model_validate_json(path.read_text()) if path.exists() else None
 
     def wait(self, deadline: float) -> int | None:
@@ -189,7 +189,9 @@ def judge_losses(losses: list[float], reference: list[float]) -> tuple[str, str]
     """``(reason, problem)`` for a run's per-step losses against the single-process ones; empty when they pass."""
     if len(losses) < 2 or not losses[-1] < losses[0]:
         return "dry_run.loss_not_decreasing", f"the loss did not decrease over the steps: {losses}"
-    if not all(math.isclose(a, b, rel_tol=REFERENCE_RTOL) for a, b in zip(losses, reference, strict=True)):
+    if len(reference) != len(losses) or not all(
+        math.isclose(a, b, rel_tol=REFERENCE_RTOL) for a, b in zip(losses, reference, strict=True)
+    ):
         return (
             "dry_run.loss_mismatch",
             f"the losses {losses} differ from a single-process run of the same model and batch {reference}"

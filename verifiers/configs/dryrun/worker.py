@@ -24,19 +24,14 @@ from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleIn
 
 from verifiers.configs.dryrun.model import Stage, build_stages, loss_fn
 from verifiers.configs.dryrun.parallelize import apply_fsdp, apply_tensor_parallel
-from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, WorkerReport, WorkerSpec
+from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, WorkerReport, WorkerSpec, report_path
 
 MESH_DIMS = ("pp", "dp", "tp")
 DEVICE = torch.device("cpu")
 
 
-def report_path(out_dir: Path, rank: int) -> Path:
-    """Where rank ``rank`` writes its report."""
-    return out_dir / f"rank{rank}.json"
-
-
 def progress(rank: int, message: str) -> None:
-    """One line to the rank's log: the runner quotes the last one of a rank that hangs."""
+    """One line to the rank's log (the runner quotes the last one of a rank that hangs before its stack dump works)."""
     print(f"rank {rank}: {message}", flush=True)
 
 
