@@ -6,7 +6,6 @@ import pytest
 
 from tasks.configs.layout import Recompute, TrainLayout
 from verifiers.configs.dryrun import InjectedFault, dry_run
-from verifiers.configs.dryrun.runner import judge_losses
 
 pytest.importorskip("torch", reason="the dry run needs torch: pip install -e '.[torch]'")
 
@@ -21,7 +20,7 @@ def assert_trained(layout: TrainLayout, shape: str, world: int) -> None:
     assert result.world_size == world
     assert len(result.losses) == STEPS
     assert result.losses[-1] < result.losses[0]
-    assert result.losses == pytest.approx(result.reference_losses, rel=1e-3)
+    assert result.losses == pytest.approx(result.reference_losses, rel=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -30,9 +29,9 @@ def assert_trained(layout: TrainLayout, shape: str, world: int) -> None:
         (TrainLayout(tp=4), "tp2 x pp1 x dp1", 2),
         (TrainLayout(pp=8, vpp=4), "tp1 x pp2 (vpp2) x dp1", 2),
         (TrainLayout(dp=64, zero_stage=3), "tp1 x pp1 x dp2", 2),
-        (TrainLayout(tp=8, pp=16), "tp2 x pp2 x dp1", 4),
+        (TrainLayout(tp=8, pp=16, sequence_parallel=True), "tp2 x pp2 x dp1", 4),
     ],
-    ids=["tp", "pp-interleaved", "fsdp", "tp-pp"],
+    ids=["tp", "pp-interleaved", "fsdp", "tp-sp-pp"],
 )
 def test_layout_trains_like_one_process(layout: TrainLayout, shape: str, world: int) -> None:
     assert_trained(layout, shape, world)
@@ -46,12 +45,12 @@ def test_layout_trains_like_one_process(layout: TrainLayout, shape: str, world: 
         (TrainLayout(tp=8, dp=8, zero_stage=1), "tp2 x pp1 x dp2", 4),
         (TrainLayout(pp=8, dp=8, recompute=Recompute.selective), "tp1 x pp2 x dp2", 4),
         (
-            TrainLayout(tp=8, pp=64, vpp=2, dp=6, zero_stage=3, recompute=Recompute.full),
+            TrainLayout(tp=8, pp=64, vpp=2, dp=6, zero_stage=3, sequence_parallel=True, recompute=Recompute.full),
             "tp2 x pp2 (vpp2) x dp2",
             8,
         ),
     ],
-    ids=["pp-1f1b", "tp-dp", "pp-dp-selective", "tp-pp-vpp-dp-full"],
+    ids=["pp-1f1b", "tp-dp", "pp-dp-selective", "tp-sp-pp-vpp-dp-full"],
 )
 def test_larger_layout_trains_like_one_process(layout: TrainLayout, shape: str, world: int) -> None:
     assert_trained(layout, shape, world)
@@ -74,10 +73,3 @@ def test_a_rank_that_hangs_is_killed_at_the_timeout_with_its_stack() -> None:
     assert "killed after 30 s" in result.problem
     hung = result.problem.split("rank 0 was at:")[1].split("rank 1 was at:")[0]
     assert "in inject" in hung
-
-
-def test_losses_that_do_not_fall_or_differ_from_one_process_fail() -> None:
-    assert judge_losses([3.0, 2.0], [3.0, 2.0]) == ("", "")
-    assert judge_losses([3.0, 3.0], [3.0, 3.0])[0] == "dry_run.loss_not_decreasing"
-    assert judge_losses([], [])[0] == "dry_run.loss_not_decreasing"
-    assert judge_losses([3.0, 2.0], [3.0, 2.5])[0] == "dry_run.loss_mismatch"

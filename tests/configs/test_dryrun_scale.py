@@ -80,7 +80,12 @@ def test_unexercised_features_are_named() -> None:
     dropped = scale_down(layout).dropped
     assert any(line.startswith("cp=2:") for line in dropped)
     assert any(line.startswith("ep=2:") for line in dropped)
-    assert any(line.startswith("sequence_parallel:") for line in dropped)
+    assert not any(line.startswith("sequence_parallel") for line in dropped)
+
+
+def test_sequence_parallelism_stays_with_tp() -> None:
+    assert scale_down(TrainLayout(tp=8, sequence_parallel=True)).sequence_parallel
+    assert not scale_down(TrainLayout(tp=8, pp=2, sequence_parallel=True), max_world=1).sequence_parallel
 
 
 def test_max_world_below_one_is_refused() -> None:

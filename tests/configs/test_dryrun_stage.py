@@ -64,3 +64,8 @@ def test_the_verifier_imports_without_torch() -> None:
     code = "import sys, verifiers.configs.dryrun_stage; assert 'torch' not in sys.modules, 'torch was imported'"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert completed.returncode == 0, completed.stderr
+
+
+def test_fewer_than_two_steps_are_refused() -> None:
+    with pytest.raises(ValueError, match="steps must be at least 2 to see the loss decrease, got 1"):
+        dry_run(TrainLayout(), steps=1)

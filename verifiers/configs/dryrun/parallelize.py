@@ -1,28 +1,66 @@
-"""Tensor parallelism (DTensor) and FSDP2 sharding of one pipeline stage, with PyTorch's own APIs (needs torch)."""
+"""Tensor parallelism (DTensor, with optional sequence parallelism) and FSDP2 of one stage (needs torch).
+
+The plan is Megatron-LM's: heads and MLP columns split over the TP ranks with one all-reduce after
+the attention output and the MLP down projection, a vocabulary-parallel embedding and output layer.
+With sequence parallelism the residual stream between the projections (norms included) is split
+along the sequence instead of replicated, and each all-reduce becomes an all-gather before the
+column-parallel projections and a reduce-scatter after the row-parallel ones.
+"""
 
 from __future__ import annotations
 
 from torch.distributed.device_mesh import DeviceMesh
 from torch.distributed.fsdp import fully_shard
-from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+from torch.distributed.tensor import Replicate, Shard
+from torch.distributed.tensor.parallel import (
+    ColwiseParallel,
+    ParallelStyle,
+    PrepareModuleInput,
+    RowwiseParallel,
+    SequenceParallel,
+    parallelize_module,
+)
 
 from verifiers.configs.dryrun.model import Stage
 
-BLOCK_TP_PLAN = {
-    "attention.q": ColwiseParallel(),
-    "attention.k": ColwiseParallel(),
-    "attention.v": ColwiseParallel(),
-    "attention.out": RowwiseParallel(),
-    "mlp.up": ColwiseParallel(),
-    "mlp.down": RowwiseParallel(),
-}
-"""Megatron-style: heads and MLP columns split over the TP ranks, one all-reduce after ``out`` and ``down``."""
+SEQUENCE_DIM = 1
 
 
-def apply_tensor_parallel(stage: Stage, tp_mesh: DeviceMesh) -> None:
-    """Shard every block's projections over ``tp_mesh`` (embedding, norms and head stay replicated)."""
+def _block_plan(sequence_parallel: bool) -> dict[str, ParallelStyle]:
+    plan: dict[str, ParallelStyle] = {
+        "attention.q": ColwiseParallel(),
+        "attention.k": ColwiseParallel(),
+        "attention.v": ColwiseParallel(),
+        "mlp.up": ColwiseParallel(),
+    }
+    if not sequence_parallel:
+        return {**plan, "attention.out": RowwiseParallel(), "mlp.down": RowwiseParallel()}
+    gather_sequence = PrepareModuleInput(input_layouts=(Shard(SEQUENCE_DIM),), desired_input_layouts=(Replicate(),))
+    return {
+        **plan,
+        "attention_norm": SequenceParallel(),
+        "attention": gather_sequence,
+        "attention.out": RowwiseParallel(output_layouts=Shard(SEQUENCE_DIM)),
+        "mlp_norm": SequenceParallel(),
+        "mlp": gather_sequence,
+        "mlp.down": RowwiseParallel(output_layouts=Shard(SEQUENCE_DIM)),
+    }
+
+
+def apply_tensor_parallel(stage: Stage, tp_mesh: DeviceMesh, sequence_parallel: bool) -> None:
+    """Shard the stage's embedding, blocks and output layer over ``tp_mesh``."""
+    stream = Shard(SEQUENCE_DIM) if sequence_parallel else Replicate()
+    plan: dict[str, ParallelStyle] = {}
+    if stage.embedding is not None:
+        plan["embedding"] = RowwiseParallel(input_layouts=Replicate(), output_layouts=stream)
+    if stage.head is not None:
+        if sequence_parallel:
+            plan["norm"] = SequenceParallel()
+        plan["head"] = ColwiseParallel(input_layouts=stream, output_layouts=Replicate())
+    if plan:
+        parallelize_module(stage, tp_mesh, plan)
     for block in stage.blocks.values():
-        parallelize_module(block, tp_mesh, BLOCK_TP_PLAN)
+        parallelize_module(block, tp_mesh, _block_plan(sequence_parallel))
 
 
 def apply_fsdp(stage: Stage, dp_mesh: DeviceMesh, reshard_after_forward: bool) -> None:

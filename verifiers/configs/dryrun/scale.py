@@ -1,10 +1,11 @@
 """Shrink a training layout to a world of a few CPU processes that keeps its parallel shape.
 
-Every parallel dimension the dry run can exercise (TP, PP with its virtual stages, DP with its
-ZeRO stage) that is above 1 in the real layout stays above 1, at size 2: the smallest size at which
-the dimension's collectives, point-to-point sends and schedules really run. Dimensions the dry run
-does not exercise (context and expert parallelism, sequence parallelism) are recorded in
-``dropped``, as are dimensions that no longer fit when ``max_world`` is below 8.
+Every parallel dimension the dry run can exercise (TP with sequence parallelism, PP with its
+virtual stages, DP with its ZeRO stage) that is above 1 in the real layout stays above 1, at size 2:
+the smallest size at which the dimension's collectives, point-to-point sends and schedules really
+run. What the dry run does not exercise (context and expert parallelism, plain all-reduce data
+parallelism) is recorded in ``dropped``, as are dimensions that no longer fit when ``max_world`` is
+below 8.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class ScaledLayout(BaseModel):
     vpp: PositiveInt
     dp: PositiveInt
     zero_stage: Literal[0, 1, 2, 3]
+    sequence_parallel: bool
+    """Kept where TP is: norms run on sequence shards, all-reduces become all-gathers and reduce-scatters."""
     recompute: Recompute
     micro_batches: PositiveInt
     """Micro-batches per step on each data-parallel rank (the pipeline schedule's ``n_microbatches``)."""
@@ -124,8 +127,6 @@ def _unexercised(layout: TrainLayout) -> list[str]:
         dropped.append(f"cp={layout.cp}: context parallelism is not exercised (run as cp=1)")
     if layout.ep > 1:
         dropped.append(f"ep={layout.ep}: the tiny model has no experts (run as ep=1)")
-    if layout.sequence_parallel:
-        dropped.append("sequence_parallel: norms and dropout run replicated over the TP ranks")
     return dropped
 
 
@@ -175,6 +176,7 @@ def scale_down(layout: TrainLayout, max_world: int = 8) -> ScaledLayout:
         vpp=vpp,
         dp=sizes["dp"],
         zero_stage=zero_stage,
+        sequence_parallel=layout.sequence_parallel and sizes["tp"] > 1,
         recompute=layout.recompute,
         micro_batches=MICRO_BATCHES_PER_STAGE * sizes["pp"] if sizes["pp"] > 1 else 1,
         micro_batch_size=min(layout.micro_batch, SCALED_DIMENSION),

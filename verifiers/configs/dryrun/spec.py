@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveFloat, PositiveInt
@@ -50,3 +51,8 @@ class WorkerReport(BaseModel):
     """Rank 0 only: the same model trained in one process on the whole batch."""
     error: str = ""
     """The traceback of the exception that stopped the rank."""
+
+
+def report_path(out_dir: Path, rank: int) -> Path:
+    """Where rank ``rank`` writes its :class:`WorkerReport`."""
+    return out_dir / f"rank{rank}.json"

@@ -2,7 +2,7 @@
 
 The rank reads ``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT`` from its environment,
 joins a gloo process group, builds a ``(pp, dp, tp)`` device mesh, keeps its pipeline stages of the
-tiny model, shards them with tensor parallelism and FSDP2, trains ``steps`` steps on a fixed batch
+tiny model, shards them with tensor parallelism and FSDP2, trains ``steps`` SGD steps on a fixed batch
 of random tokens (memorising it), and writes a :class:`WorkerReport` to ``OUT_DIR/rank<R>.json``.
 It exits 1 with the traceback in the report when anything raises.
 """
@@ -24,19 +24,14 @@ from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleIn
 
 from verifiers.configs.dryrun.model import Stage, build_stages, loss_fn
 from verifiers.configs.dryrun.parallelize import apply_fsdp, apply_tensor_parallel
-from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, WorkerReport, WorkerSpec
+from verifiers.configs.dryrun.spec import STACK_DUMP_SIGNAL, WorkerReport, WorkerSpec, report_path
 
 MESH_DIMS = ("pp", "dp", "tp")
 DEVICE = torch.device("cpu")
 
 
-def report_path(out_dir: Path, rank: int) -> Path:
-    """Where rank ``rank`` writes its report."""
-    return out_dir / f"rank{rank}.json"
-
-
 def progress(rank: int, message: str) -> None:
-    """One line to the rank's log: the runner quotes the last one of a rank that hangs."""
+    """One line to the rank's log (the runner quotes the last one of a rank that hangs before its stack dump works)."""
     print(f"rank {rank}: {message}", flush=True)
 
 
@@ -52,7 +47,7 @@ def reference_losses(spec: WorkerSpec) -> list[float]:
     """The losses of the same model trained in one process on the whole batch: what the layout must reproduce."""
     stages = build_stages(spec.layout.model, spec.layout.recompute, spec.layout.stages, spec.seed)
     model = torch.nn.Sequential(*stages)
-    optimizer = torch.optim.Adam(model.parameters(), lr=spec.learning_rate)
+    optimizer = torch.optim.SGD(model.parameters(), lr=spec.learning_rate)
     inputs, targets = synthetic_batch(spec)
     losses = []
     for _ in range(spec.steps):
@@ -71,7 +66,7 @@ def local_stages(spec: WorkerSpec, pp_rank: int, mesh: dist.DeviceMesh) -> dict[
     mine = {index: every_stage[index] for index in range(pp_rank, layout.stages, layout.pp)}
     for stage in mine.values():
         if layout.tp > 1:
-            apply_tensor_parallel(stage, mesh["tp"])
+            apply_tensor_parallel(stage, mesh["tp"], layout.sequence_parallel)
         if layout.dp > 1:
             apply_fsdp(stage, mesh["dp"], reshard_after_forward=layout.zero_stage == 3)
     return mine
@@ -85,7 +80,7 @@ def train(spec: WorkerSpec, rank: int, report: WorkerReport) -> None:
     report.pp_rank, report.dp_rank, report.tp_rank = mesh.get_coordinate()
     stages = local_stages(spec, report.pp_rank, mesh)
     parameters = [parameter for stage in stages.values() for parameter in stage.parameters()]
-    optimizer = torch.optim.Adam(parameters, lr=spec.learning_rate)
+    optimizer = torch.optim.SGD(parameters, lr=spec.learning_rate)
 
     inputs, targets = synthetic_batch(spec)
     rows = layout.micro_batches * layout.micro_batch_size
