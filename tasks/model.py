@@ -251,6 +251,10 @@ class KernelTask(StrictModel):
     compare: dict[Identifier, Comparison] = {}
     limits: TimeLimits = TimeLimits()
     work: Work
+    knobs: dict[Identifier, Annotated[list[int], Field(min_length=1)]] = {}
+    """Compile-time constants that change speed, not results (a tile size, say), with the values worth
+    trying. The reference reads each as a macro with a default (``#ifndef NAME``); a candidate gets
+    ``#define NAME value`` in front of its code."""
 
     @model_validator(mode="after")
     def _consistent(self) -> KernelTask:

@@ -42,6 +42,18 @@ def _problems(task: KernelTask) -> Iterator[str]:
         elif comparison.mode.value == "close" and not results[name].dtype.is_float:
             yield f"compare.{name}: mode 'close' is for float outputs; '{name}' is {results[name].dtype}"
     yield from _reference_problems(task)
+    yield from _knob_problems(task)
+
+
+def _knob_problems(task: KernelTask) -> Iterator[str]:
+    for name, values in task.knobs.items():
+        if len(set(values)) != len(values):
+            yield f"knobs.{name}: values repeat ({values})"
+        if f"#ifndef {name}" not in task.reference.cpp:
+            yield (
+                f"knobs.{name}: the C++ reference never reads it; give it a default there with "
+                f"'#ifndef {name}' / '#define {name} VALUE' / '#endif'"
+            )
 
 
 def _unknown(field: str, expr: ShapeExpr, known: frozenset[str] | set[str]) -> Iterator[str]:

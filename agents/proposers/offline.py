@@ -1,14 +1,17 @@
 """The offline proposer: OpenMP rewrites of the reference found by syntax analysis, no model needed.
 
 It finds the outermost loops of the reference that can run in parallel (see
-:mod:`agents.codeanalysis.loops`), then emits one candidate per combination of pragma knobs:
-schedule, collapse and simd. ``request.sample`` rotates the order of the knob combinations so
-that parallel requests explore different ones; candidates equal to an elite are skipped.
+:mod:`agents.codeanalysis.loops`), then emits one candidate per combination of pragma styles
+(schedule, collapse and simd) and of the task's declared knobs (``#define NAME value`` in front of
+the code), every knob setting of a style before the next style. ``request.sample`` rotates the
+order so that parallel requests explore different combinations; candidates equal to an elite are
+skipped.
 """
 
 from __future__ import annotations
 
 import itertools
+from typing import TypeVar
 
 from agents.budget import Usage
 from agents.codeanalysis.loops import parallel_loops
@@ -17,6 +20,8 @@ from agents.codeanalysis.syntax import find_function, parse_cpp
 from agents.proposers import Proposal, ProposalRequest
 from tasks.model import KernelTask
 from verifiers.candidate import Candidate
+
+_Item = TypeVar("_Item")
 
 SCHEDULES = ("static", "dynamic,64", "guided", "static,1")
 """Schedules tried, cheapest first; ``static,1`` interleaves iterations for triangular work."""
@@ -41,8 +46,11 @@ class OfflineProposer:
             return []
         seen = {elite.candidate.digest for elite in request.elites}
         found: list[Proposal] = []
-        for style in _rotate(styles(), request.sample):
-            candidate = Candidate(source=apply_plans(source, plans, style), origin=f"offline: {style.label}")
+        combinations = list(itertools.product(styles(), knob_settings(task)))
+        for style, knobs in _rotate(combinations, request.sample):
+            defines = "".join(f"#define {name} {value}\n" for name, value in knobs.items())
+            label = " ".join([style.label, *(f"{name}={value}" for name, value in knobs.items())])
+            candidate = Candidate(source=defines + apply_plans(source, plans, style), origin=f"offline: {label}")
             if candidate.digest not in seen:
                 seen.add(candidate.digest)
                 found.append(Proposal(candidate=candidate))
@@ -59,6 +67,12 @@ def styles() -> list[PragmaStyle]:
     ]
 
 
-def _rotate(items: list[PragmaStyle], start: int) -> list[PragmaStyle]:
+def knob_settings(task: KernelTask) -> list[dict[str, int]]:
+    """Every combination of the task's knob values (one empty setting for a task without knobs)."""
+    names = sorted(task.knobs)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(task.knobs[n] for n in names))]
+
+
+def _rotate(items: list[_Item], start: int) -> list[_Item]:
     start %= len(items)
     return items[start:] + items[:start]

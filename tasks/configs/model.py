@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from tasks.configs.specs import ClusterSpec, ModelField
 from tasks.model import StrictModel, TaskKind
@@ -108,12 +108,13 @@ class TrainConfigTask(_ConfigTaskBase):
     workload: TrainWorkload
     frameworks: list[Framework] = Field(default_factory=lambda: [Framework.megatron], min_length=1)
 
-    @model_validator(mode="after")
-    def _training_frameworks(self) -> TrainConfigTask:
-        wrong = [framework.value for framework in self.frameworks if framework not in TRAIN_FRAMEWORKS]
+    @field_validator("frameworks")
+    @classmethod
+    def _training_frameworks(cls, frameworks: list[Framework]) -> list[Framework]:
+        wrong = [framework.value for framework in frameworks if framework not in TRAIN_FRAMEWORKS]
         if wrong:
             raise ValueError(f"not a training framework: {', '.join(wrong)} (use megatron, deepspeed or torchtitan)")
-        return self
+        return frameworks
 
 
 class ServeConfigTask(_ConfigTaskBase):
@@ -123,12 +124,13 @@ class ServeConfigTask(_ConfigTaskBase):
     workload: ServeWorkload
     frameworks: list[Framework] = Field(default_factory=lambda: [Framework.vllm], min_length=1)
 
-    @model_validator(mode="after")
-    def _serving_frameworks(self) -> ServeConfigTask:
-        wrong = [framework.value for framework in self.frameworks if framework not in SERVE_FRAMEWORKS]
+    @field_validator("frameworks")
+    @classmethod
+    def _serving_frameworks(cls, frameworks: list[Framework]) -> list[Framework]:
+        wrong = [framework.value for framework in frameworks if framework not in SERVE_FRAMEWORKS]
         if wrong:
             raise ValueError(f"not a serving framework: {', '.join(wrong)} (use vllm)")
-        return self
+        return frameworks
 
 
 ConfigTask = TrainConfigTask | ServeConfigTask

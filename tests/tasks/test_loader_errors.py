@@ -207,6 +207,8 @@ CASES: list[tuple[str, Mutation, str, str]] = [
     ("empty-reference", _set("reference.cpp", ""), "reference.cpp", "at least 1 character"),
     ("work-unknown-symbol", _set("work.bytes", "8*m"), "work.bytes", "unknown size symbol(s) ['m']"),
     ("zero-time-limit", _set("limits", {"test_s": 0}), "limits.test_s", "greater than 0"),
+    ("knob-not-in-reference", _set("knobs", {"BLOCK": [8, 16]}), "knobs.BLOCK", "the C++ reference never reads it"),
+    ("knob-without-values", _set("knobs", {"BLOCK": []}), "knobs.BLOCK", "at least 1 item"),
 ]
 
 
@@ -316,14 +318,14 @@ def test_top_level_must_be_a_mapping(write_task: Callable[..., Path], text: str,
     assert str(caught.value).startswith(f"{path}: invalid task file")
 
 
-@pytest.mark.parametrize("kind", ["train_config", "serve_config", "kernal", ["kernel"], 3])
+@pytest.mark.parametrize("kind", ["kernal", ["kernel"], 3])
 def test_unsupported_task_kind(reduce_sum: dict[str, Any], write_task: Callable[..., Path], kind: Any) -> None:
     reduce_sum["kind"] = kind
     with pytest.raises(TaskFileError) as caught:
         load_task(write_task(reduce_sum))
     [(field, message)] = caught.value.problems
     assert field == "kind"
-    assert f"task kind {kind!r} is not supported here (supported: kernel)" == message
+    assert f"task kind {kind!r} is not supported here (supported: kernel, train_config, serve_config)" == message
 
 
 def test_explicit_kernel_kind_is_accepted(reduce_sum: dict[str, Any], write_task: Callable[..., Path]) -> None:
