@@ -92,6 +92,14 @@ class ServeWorkload(StrictModel):
     tpot_ms: PositiveFloat = Field(description="target time per output token (p50), milliseconds")
 
 
+def _only(frameworks: list[Framework], allowed: tuple[Framework, ...], purpose: str) -> list[Framework]:
+    wrong = [framework.value for framework in frameworks if framework not in allowed]
+    if wrong:
+        names = ", ".join(framework.value for framework in allowed)
+        raise ValueError(f"not a {purpose} framework: {', '.join(wrong)} (use {names})")
+    return frameworks
+
+
 class _ConfigTaskBase(StrictModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     description: str = ""
@@ -111,10 +119,7 @@ class TrainConfigTask(_ConfigTaskBase):
     @field_validator("frameworks")
     @classmethod
     def _training_frameworks(cls, frameworks: list[Framework]) -> list[Framework]:
-        wrong = [framework.value for framework in frameworks if framework not in TRAIN_FRAMEWORKS]
-        if wrong:
-            raise ValueError(f"not a training framework: {', '.join(wrong)} (use megatron, deepspeed or torchtitan)")
-        return frameworks
+        return _only(frameworks, TRAIN_FRAMEWORKS, "training")
 
 
 class ServeConfigTask(_ConfigTaskBase):
@@ -127,10 +132,7 @@ class ServeConfigTask(_ConfigTaskBase):
     @field_validator("frameworks")
     @classmethod
     def _serving_frameworks(cls, frameworks: list[Framework]) -> list[Framework]:
-        wrong = [framework.value for framework in frameworks if framework not in SERVE_FRAMEWORKS]
-        if wrong:
-            raise ValueError(f"not a serving framework: {', '.join(wrong)} (use vllm)")
-        return frameworks
+        return _only(frameworks, SERVE_FRAMEWORKS, "serving")
 
 
 ConfigTask = TrainConfigTask | ServeConfigTask

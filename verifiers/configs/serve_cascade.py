@@ -10,24 +10,12 @@ import time
 
 from tasks.configs.layout import ServeLayout
 from tasks.configs.model import ServeConfigTask
+from verifiers.configs.problems import layout_stage_result, timed
 from verifiers.configs.serve_layout_check import check_serve_layout
 from verifiers.configs.serve_memory import ServeMemory, serve_memory
 from verifiers.configs.serve_perf import ServingPrediction, predict_serving
 from verifiers.configs.verdict import ConfigStage, ConfigStageResult, ConfigVerdict
 from verifiers.verdict import StageStatus
-
-
-def _layout_stage(task: ServeConfigTask, layout: ServeLayout) -> ConfigStageResult:
-    problems = check_serve_layout(task, layout)
-    if not problems:
-        return ConfigStageResult(stage=ConfigStage.layout, status=StageStatus.passed)
-    return ConfigStageResult(
-        stage=ConfigStage.layout,
-        status=StageStatus.failed,
-        reason=f"layout.bad_{problems[0].field}",
-        feedback="\n".join(f"- {problem.field}: {problem.message}" for problem in problems),
-        details={"problems": [problem.model_dump() for problem in problems]},
-    )
 
 
 def _memory_stage(memory: ServeMemory) -> ConfigStageResult:
@@ -73,23 +61,19 @@ def _performance_stage(prediction: ServingPrediction) -> ConfigStageResult:
     )
 
 
-def _stamped(result: ConfigStageResult, started: float) -> ConfigStageResult:
-    return result.model_copy(update={"seconds": time.perf_counter() - started})
-
-
 def verify_serve_layout(task: ServeConfigTask, layout: ServeLayout) -> ConfigVerdict:
     """Layout, memory and performance stages of ``layout`` for ``task``; stages after a failure are skipped."""
     started = time.perf_counter()
-    stages = [_stamped(_layout_stage(task, layout), started)]
+    stages = [timed(layout_stage_result(check_serve_layout(task, layout)), started)]
     objective_value = None
     if stages[-1].status is StageStatus.passed:
         started = time.perf_counter()
         memory = serve_memory(task, layout)
-        stages.append(_stamped(_memory_stage(memory), started))
+        stages.append(timed(_memory_stage(memory), started))
         if memory.fits:
             started = time.perf_counter()
             prediction = predict_serving(task, layout, memory)
-            stages.append(_stamped(_performance_stage(prediction), started))
+            stages.append(timed(_performance_stage(prediction), started))
             objective_value = prediction.objective_value(task.objective)
     ran = {stage.stage for stage in stages}
     skipped = [

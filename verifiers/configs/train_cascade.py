@@ -11,28 +11,12 @@ import time
 from tasks.configs.layout import TrainLayout
 from tasks.configs.model import TrainConfigTask
 from verifiers.configs.memory import TrainMemory, gib, train_memory
+from verifiers.configs.problems import layout_stage_result, timed
 from verifiers.configs.train_hardware import TrainAssumptions
 from verifiers.configs.train_layout_check import check_train_layout
 from verifiers.configs.training_perf import TrainStepPrediction, predict_train_step
 from verifiers.configs.verdict import ConfigStage, ConfigStageResult, ConfigVerdict
 from verifiers.verdict import StageStatus
-
-
-def _took(result: ConfigStageResult, started: float) -> ConfigStageResult:
-    return result.model_copy(update={"seconds": time.perf_counter() - started})
-
-
-def _layout_stage(task: TrainConfigTask, layout: TrainLayout) -> ConfigStageResult:
-    problems = check_train_layout(task, layout)
-    if not problems:
-        return ConfigStageResult(stage=ConfigStage.layout, status=StageStatus.passed)
-    return ConfigStageResult(
-        stage=ConfigStage.layout,
-        status=StageStatus.failed,
-        reason=f"layout.bad_{problems[0].field}",
-        feedback="\n".join(str(problem) for problem in problems),
-        details={"problems": [problem.model_dump() for problem in problems]},
-    )
 
 
 def memory_feedback(memory: TrainMemory) -> str:
@@ -86,20 +70,20 @@ def verify_train_layout(
     The objective is tokens/s for ``throughput`` and GPU-seconds per token for ``cost``.
     """
     started = time.perf_counter()
-    stages = [_took(_layout_stage(task, layout), started)]
+    stages = [timed(layout_stage_result(check_train_layout(task, layout)), started)]
     objective_value = None
     if stages[0].status is not StageStatus.passed:
         stages += [_skipped(ConfigStage.memory), _skipped(ConfigStage.performance)]
     else:
         started = time.perf_counter()
         memory = train_memory(task, layout, assumptions)
-        stages.append(_took(_memory_stage(memory), started))
+        stages.append(timed(_memory_stage(memory), started))
         if not memory.fits:
             stages.append(_skipped(ConfigStage.performance))
         else:
             started = time.perf_counter()
             prediction = predict_train_step(task, layout, assumptions)
-            stages.append(_took(_performance_stage(prediction), started))
+            stages.append(timed(_performance_stage(prediction), started))
             objective_value = prediction.objective_value(task.objective)
     return ConfigVerdict(
         task=task.name,
