@@ -13,7 +13,8 @@ class VerifierStage(Protocol):
 
     stage: Stage
     measures: bool
-    """True for stages whose figures other work on the machine would distort: they run alone."""
+    """True for stages whose figures other work on the machine would distort: they run alone, after a
+    ``prepare(ctx)`` method of theirs (builds, inputs) has run alongside other work."""
 
     def __call__(self, ctx: StageContext) -> StageResult:
         """Judge ``ctx.candidate``; never raises for the candidate's own faults."""

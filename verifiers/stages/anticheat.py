@@ -44,6 +44,10 @@ class AntiCheatStage:
     stage = Stage.anticheat
     measures = True
 
+    def prepare(self, ctx: StageContext) -> None:
+        """Build the kernel bundle (the timing stage usually has)."""
+        context_bundle(ctx)
+
     def __call__(self, ctx: StageContext) -> StageResult:
         bundle = context_bundle(ctx)
         if not bundle.ok or bundle.symbols is None:

@@ -19,7 +19,7 @@ class TimingSettings(BaseModel):
     min_samples: int = Field(default=10, ge=2)
     """Timed iterations at least (the bootstrap interval is unreliable below about 10)."""
     max_samples: int = Field(default=200, ge=2)
-    target: float = Field(default=0.03, gt=0)
+    target: float = Field(default=0.05, gt=0)
     """Sampling stops once the speedup's interval has a relative half-width below this..."""
     budget_s: float = Field(default=8.0, gt=0)
     """... or once sampling has taken this many seconds (whichever comes first, after ``min_samples``)."""
