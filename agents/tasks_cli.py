@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
+from agents.configsolve.view import print_config_task
 from sandbox import open_sandbox
-from tasks import TaskFileError, resolve_task, suite_tasks
+from tasks import Task, TaskFileError, config_suite_tasks, resolve_task, suite_tasks
 from tasks.harness import driver_source
 from tasks.model import KernelTask
 from verifiers.reference_check import TaskCheck, check_reference
@@ -22,7 +23,7 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _load(name: str) -> KernelTask:
+def _load(name: str) -> Task:
     try:
         return resolve_task(name)
     except TaskFileError as exc:
@@ -32,10 +33,13 @@ def _load(name: str) -> KernelTask:
 
 @tasks_app.command("list")
 def list_tasks(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """List the built-in suite."""
+    """List the built-in suite: kernel tasks, then training and serving configuration tasks."""
     tasks = suite_tasks()
     if as_json:
-        rows = [{"name": t.name, "family": t.family.value, "targets": t.targets, "tags": t.tags} for t in tasks]
+        rows = [{"name": t.name, "kind": t.kind.value, "family": t.family.value, "targets": t.targets, "tags": t.tags}
+                for t in tasks]  # fmt: skip
+        rows += [{"name": t.name, "kind": t.kind.value, "model": t.model.name, "gpus": t.cluster.world_size,
+                  "gpu": t.cluster.gpu, "frameworks": t.frameworks} for t in config_suite_tasks()]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"Built-in suite ({len(tasks)} tasks)")
@@ -50,6 +54,14 @@ def list_tasks(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
             task.signature.prototype(),
         )
     console.print(table)
+    configs = Table(title="Training and serving configuration tasks")
+    for column in ("name", "kind", "model", "cluster", "frameworks"):
+        configs.add_column(column)
+    for task in config_suite_tasks():
+        cluster = f"{task.cluster.world_size} x {task.cluster.gpu}"
+        frameworks = ", ".join(framework.value for framework in task.frameworks)
+        configs.add_row(task.name, task.kind.value, task.model.name, cluster, frameworks)
+    console.print(configs)
 
 
 @tasks_app.command("show")
@@ -57,8 +69,11 @@ def show_task(
     name: Annotated[str, typer.Argument(help="Built-in task name or path to a task file.")],
     driver: Annotated[bool, typer.Option("--driver", help="Also print the generated C++ driver.")] = False,
 ) -> None:
-    """Show a task: description, signature, sizes and reference."""
+    """Show a task: description, signature, sizes and reference (model, cluster and workload for configs)."""
     task = _load(name)
+    if not isinstance(task, KernelTask):
+        print_config_task(console, task)
+        return
     console.rule(f"[bold]{task.name}[/bold] v{task.version} ({task.family.value})")
     console.print(task.description.strip(), markup=False, highlight=False)
     console.print(f"\n[bold]signature[/bold]  {task.signature.prototype()}")
@@ -88,7 +103,11 @@ def check_tasks(
     if all_tasks == bool(names):
         err_console.print("give task names/paths, or --all (not both)")
         raise typer.Exit(2)
-    tasks = suite_tasks() if all_tasks else [_load(name) for name in names or []]
+    loaded = suite_tasks() if all_tasks else [_load(name) for name in names or []]
+    tasks = [task for task in loaded if isinstance(task, KernelTask)]
+    for task in loaded:
+        if not isinstance(task, KernelTask):
+            console.print(f"{task.name}: a {task.kind.value} task; it loaded, and `agent solve` verifies its layouts")
     sandbox = open_sandbox(backend)
     reports: list[TaskCheck] = []
     try:

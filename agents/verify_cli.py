@@ -11,41 +11,50 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
+from agents.configsolve.view import print_config_verdict
+from agents.stage_styles import STAGE_STYLES
 from sandbox import open_sandbox
 from tasks import TaskFileError, resolve_task
+from tasks.configs.layout import TrainLayout
+from tasks.configs.model import ConfigTask, TrainConfigTask
+from tasks.model import KernelTask
 from verifiers.cache import VerdictCache, default_cache_path
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
+from verifiers.configs.cascade import LayoutError, parse_layout, verify_layout
+from verifiers.configs.dryrun_stage import dry_run_stage
 from verifiers.verdict import StageStatus, Verdict
 
 console = Console()
 err_console = Console(stderr=True)
 
-_STYLES = {
-    StageStatus.passed: "green",
-    StageStatus.failed: "red",
-    StageStatus.error: "yellow",
-    StageStatus.skipped: "dim",
-}
-
 
 def verify_command(
     task: Annotated[str, typer.Argument(help="Built-in task name or path to a task file.")],
-    candidate_file: Annotated[Path, typer.Argument(help="C++ source defining the task's function.")],
+    candidate_file: Annotated[
+        Path, typer.Argument(help="C++ source defining the task's function; for a config task, a layout (JSON/YAML).")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
     backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Verify again even if a verdict is cached.")] = False,
     logs_dir: Annotated[Path | None, typer.Option(help="Where the stages' raw logs go (default: a temp dir).")] = None,
 ) -> None:
-    """Verify a candidate: parse, compile, correctness, race and memory checks (then timing, anti-cheat)."""
+    """Verify a candidate: parse, compile, correctness, race and memory checks (then timing, anti-cheat).
+
+    For a train_config or serve_config task the candidate is a layout file, checked for its shape,
+    memory per GPU, predicted speed and framework configs (and, for training, a dry run).
+    """
     try:
         kernel_task = resolve_task(task)
     except TaskFileError as exc:
         err_console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
+    if not isinstance(kernel_task, KernelTask):
+        raise typer.Exit(_verify_layout_file(kernel_task, candidate_file, as_json))
     try:
         source = candidate_file.read_text()
     except (OSError, UnicodeDecodeError) as exc:
@@ -82,7 +91,7 @@ def _print(verdict: Verdict, candidate_file: Path, cached: bool) -> None:
         table.add_column(column, no_wrap=True)
     table.add_column("feedback", overflow="fold")
     for result in verdict.stages:
-        style = _STYLES[result.status]
+        style = STAGE_STYLES[result.status]
         table.add_row(
             result.stage.value,
             f"[{style}]{result.status.value}[/{style}]",
@@ -108,3 +117,24 @@ def _print(verdict: Verdict, candidate_file: Path, cached: bool) -> None:
         console.print("(verdict from the cache; --no-cache verifies again)")
     elif logs:
         console.print(f"logs: {Path(logs).parent}", highlight=False)
+
+
+def _verify_layout_file(task: ConfigTask, path: Path, as_json: bool) -> int:
+    """Verify the layout in ``path`` for a config task; the exit code."""
+    try:
+        layout = parse_layout(task, yaml.safe_load(path.read_text()))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, LayoutError) as exc:
+        err_console.print(f"{path}: {exc}", markup=False, highlight=False)
+        return 2
+    with err_console.status(f"verifying {path.name} for {task.name}"):
+        verdict = verify_layout(task, layout)
+        if verdict.accepted and isinstance(task, TrainConfigTask) and isinstance(layout, TrainLayout):
+            dry_run = dry_run_stage(task, layout)
+            verdict = verdict.model_copy(update={"stages": [*verdict.stages, dry_run]})
+            if dry_run.status is StageStatus.failed:
+                verdict = verdict.model_copy(update={"objective_value": None})
+    if as_json:
+        typer.echo(json.dumps({"accepted": verdict.accepted, **verdict.model_dump(mode="json")}, indent=2))
+    else:
+        print_config_verdict(console, verdict, path.name)
+    return 0 if verdict.accepted else 1

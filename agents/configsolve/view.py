@@ -9,6 +9,10 @@ from rich.panel import Panel
 from rich.table import Table
 
 from agents.configsolve.report import describe_layout, format_figure
+from agents.stage_styles import STAGE_STYLES
+from tasks.configs.model import ConfigTask
+from verifiers.configs.params import active_params, total_params
+from verifiers.configs.verdict import ConfigVerdict
 
 
 def config_progress(run_id: str, node: str, state: dict[str, Any]) -> Panel:
@@ -70,3 +74,43 @@ def print_config_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(alternatives)
     console.print(f"report: {summary['report']}")
     console.print(f"run directory: {summary['run_dir']}")
+
+
+def print_config_verdict(console: Console, verdict: ConfigVerdict, source: str) -> None:
+    """A config verdict as a table of stages, then ACCEPTED or REJECTED with the feedback."""
+    table = Table(title=f"{source}: {describe_layout(verdict.layout) or 'defaults'} for {verdict.task}")
+    for column in ("stage", "status", "reason", "seconds"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("feedback", overflow="fold")
+    for result in verdict.stages:
+        style = STAGE_STYLES[result.status]
+        first_line = result.feedback.strip().split("\n", 1)[0]
+        table.add_row(result.stage.value, f"[{style}]{result.status.value}[/{style}]", result.reason,
+                      f"{result.seconds:.2f}", first_line)  # fmt: skip
+    console.print(table)
+    failure = verdict.failure
+    if failure is None:
+        console.print(f"[green]ACCEPTED[/green] objective value {verdict.objective_value:.4g}", highlight=False)
+    else:
+        console.print(f"[red]REJECTED[/red] at {failure.stage.value}: {failure.reason}", highlight=False)
+        console.print(failure.feedback, markup=False, highlight=False)
+
+
+def print_config_task(console: Console, task: ConfigTask) -> None:
+    """What a config task asks for: model (with its parameter count), cluster, workload, frameworks."""
+    model = task.model
+    console.rule(f"[bold]{task.name}[/bold] ({task.kind.value})")
+    console.print(task.description.strip(), markup=False, highlight=False)
+    table = Table.grid(padding=(0, 2))
+    params = f"{total_params(model) / 1e9:.1f}B parameters" + (
+        f", {active_params(model) / 1e9:.1f}B active" if model.moe else ""
+    )
+    shape = f"{model.layers} layers, hidden {model.hidden}, {model.heads} heads ({model.query_groups} KV)"
+    table.add_row("model", f"{model.name}: {params}; {shape}, ffn {model.ffn_hidden}, vocab {model.vocab}")
+    cluster = task.cluster
+    table.add_row("cluster", f"{cluster.nodes} x {cluster.gpus_per_node} {cluster.gpu} ({cluster.world_size} GPUs, "
+                  f"{cluster.intra_bandwidth:g} GB/s in a node, {cluster.inter_bandwidth:g} GB/s between)")  # fmt: skip
+    table.add_row("workload", task.workload.model_dump_json(exclude_none=True))
+    table.add_row("frameworks", ", ".join(framework.value for framework in task.frameworks))
+    table.add_row("objective", task.objective.value)
+    console.print(table, highlight=False)

@@ -111,3 +111,31 @@ def test_the_winning_training_layout_really_trains_scaled_down(tmp_path: Path):
     losses = dry_run["details"]["losses"]
     assert losses[-1] < losses[0]
     assert {Path(p).name for p in summary["winner"]["configs"]} == {"torchtitan.toml", "megatron_args.sh"}
+
+
+def test_agent_verify_checks_a_layout_file_of_a_config_task(tmp_path: Path):
+    runner = CliRunner()
+    good = tmp_path / "good.yaml"
+    good.write_text("tp: 4\nreplicas: 2\n")
+    accepted = runner.invoke(app, ["verify", "serve-llama3-70b", str(good), "--json"])
+    assert accepted.exit_code == 0, accepted.output
+    verdict = json.loads(accepted.stdout[accepted.stdout.index("{") :])
+    assert [s["stage"] for s in verdict["stages"]] == ["layout", "memory", "performance", "framework"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"pp": 2, "vpp": 3, "dp": 4}))
+    rejected = runner.invoke(app, ["verify", "train-llama3-8b", str(bad)])
+    assert rejected.exit_code == 1 and "REJECTED at layout" in rejected.output and "layers (32)" in rejected.output
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("tensor_parallel: 8\n")
+    malformed = runner.invoke(app, ["verify", "train-llama3-8b", str(typo)])
+    assert malformed.exit_code == 2 and "tensor_parallel" in malformed.output
+
+
+def test_agent_tasks_lists_and_shows_config_tasks():
+    runner = CliRunner()
+    listing = runner.invoke(app, ["tasks", "list", "--json"])
+    assert listing.exit_code == 0, listing.output
+    kinds = {row["name"]: row["kind"] for row in json.loads(listing.stdout)}
+    assert kinds["serve-llama3-70b"] == "serve_config" and kinds["gemm"] == "kernel"
+    shown = runner.invoke(app, ["tasks", "show", "train-gpt3-175b"])
+    assert shown.exit_code == 0 and "175.2B parameters" in shown.output and "64 GPUs" in shown.output

@@ -33,8 +33,9 @@ def test_list_json() -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     row = next(r for r in rows if r["name"] == "reduce-sum")
-    assert row == {"name": "reduce-sum", "family": "reduce", "targets": ["cpp-openmp"], "tags": []}
-    assert [r["name"] for r in rows] == sorted(r["name"] for r in rows)
+    assert row == {"name": "reduce-sum", "kind": "kernel", "family": "reduce", "targets": ["cpp-openmp"], "tags": []}
+    kernels = [r["name"] for r in rows if r["kind"] == "kernel"]
+    assert kernels == sorted(kernels) and len(kernels) == 16
 
 
 def test_show() -> None:
