@@ -41,12 +41,18 @@ class LoopPlan:
     reductions: dict[str, str] = field(default_factory=dict)
     """Scalar -> reduction operator (``+``, ``*``, ``max``, ...)."""
     privates: list[str] = field(default_factory=list)
-    atomics: list[Node] = field(default_factory=list)
-    """Statements updating an array element through an indirect index: made ``omp atomic``."""
+    indirect: dict[str, tuple[str | None, list[Node]]] = field(default_factory=dict)
+    """Array -> (the reduction operator of all its updates, or None if they differ; the update statements)
+    for arrays updated through an indirect index: made ``omp atomic``, or an array-section reduction."""
     collapse: int = 1
     """How many perfectly nested loops may be collapsed into one iteration space."""
     condition: tuple[Node, str] | None = None
     """The loop condition and its canonical rewrite, when OpenMP needs one (``i + 1 < n`` -> ``i < n - (1)``)."""
+
+    @property
+    def atomics(self) -> list[Node]:
+        """Every statement updating an array element through an indirect index."""
+        return [statement for _, statements in self.indirect.values() for statement in statements]
 
 
 def loop_variable(loop: Node) -> str:
@@ -312,6 +318,10 @@ def _folded_reads(name: str, write: Node, op: str) -> int:
     return sum(1 for node in walk(right) if node.type == "identifier" and text(node) == name)
 
 
+_UPDATE_OPERATORS = {"+=": "+", "-=": "+", "++": "+", "*=": "*", "|=": "|", "&=": "&", "^=": "^"}
+"""Update operators of indirect array updates, and the reduction operator each amounts to."""
+
+
 def _plan_array(plan: LoopPlan, name: str, sites: list[tuple[Node, Node, str]], body: Node) -> None:
     accesses = [n for n in walk(body) if n.type == "subscript_expression" and _base_name(n) == name]
     indices = {text(_index(a)) for a in accesses}
@@ -319,13 +329,16 @@ def _plan_array(plan: LoopPlan, name: str, sites: list[tuple[Node, Node, str]], 
     direct = all(not any(n.type == "subscript_expression" for n in walk(i)) for i in index_nodes)
     if len(indices) == 1 and direct and plan.var in identifiers(index_nodes[0]):
         return
-    updates = all(op in ("+=", "-=", "*=", "++", "|=", "&=", "^=") for _, _, op in sites)
+    updates = all(op in _UPDATE_OPERATORS for _, _, op in sites)
     if updates and len(accesses) == len(sites):
+        statements = []
         for write, _, _ in sites:
             statement = write.parent
             if statement.type != "expression_statement":
                 raise NotParallel(f"update of '{name}' is not a statement of its own")
-            plan.atomics.append(statement)
+            statements.append(statement)
+        operators = {_UPDATE_OPERATORS[op] for _, _, op in sites}
+        plan.indirect[name] = (operators.pop() if len(operators) == 1 else None, statements)
         return
     raise NotParallel(f"array '{name}' is written at indices other iterations may use")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from agents.codeanalysis.loops import LoopPlan
@@ -39,39 +40,66 @@ class PragmaStyle:
     """Collapse perfectly nested loops where the plan allows it."""
     simd: bool = False
     """Use ``parallel for simd`` (vectorize each thread's chunk)."""
+    private_arrays: bool = False
+    """Give each thread its own copy of a small array updated through indirect indices (an array-section
+    reduction such as ``reduction(+:counts[:256])``) instead of making every update atomic."""
 
     @property
     def label(self) -> str:
         parts = [f"schedule({self.schedule})"]
         parts += ["collapse"] if self.collapse else []
         parts += ["simd"] if self.simd else []
+        parts += ["private arrays"] if self.private_arrays else []
         return " ".join(parts)
 
 
-def loop_pragma(plan: LoopPlan, style: PragmaStyle) -> str:
-    """The ``#pragma omp parallel for ...`` line for one loop."""
+MAX_PRIVATE_ELEMENTS = 1 << 16
+"""Largest array given a private copy per thread (the copies live on each thread's stack)."""
+
+
+def private_arrays(plan: LoopPlan, style: PragmaStyle, lengths: Mapping[str, int]) -> dict[str, tuple[str, int]]:
+    """Arrays of ``plan`` reduced over private copies under ``style``: name -> (operator, length)."""
+    if not style.private_arrays:
+        return {}
+    return {
+        name: (op, lengths[name])
+        for name, (op, _) in plan.indirect.items()
+        if op is not None and 0 < lengths.get(name, 0) <= MAX_PRIVATE_ELEMENTS
+    }
+
+
+def loop_pragma(plan: LoopPlan, style: PragmaStyle, arrays: Mapping[str, tuple[str, int]] | None = None) -> str:
+    """The ``#pragma omp parallel for ...`` line for one loop (``arrays``: array-section reductions)."""
     clauses = ["parallel for simd" if style.simd else "parallel for", f"schedule({style.schedule})"]
     if style.collapse and plan.collapse > 1:
         clauses.append(f"collapse({plan.collapse})")
     by_op: dict[str, list[str]] = {}
     for name, op in sorted(plan.reductions.items()):
         by_op.setdefault(IDENTITY_START.get(op, op), []).append(name)
+    for name, (op, length) in sorted((arrays or {}).items()):
+        by_op.setdefault(op, []).append(f"{name}[:{length}]")
     clauses += [f"reduction({op}:{','.join(names)})" for op, names in by_op.items()]
     if plan.privates:
         clauses.append(f"private({','.join(plan.privates)})")
     return "#pragma omp " + " ".join(clauses)
 
 
-def apply_plans(source: str, plans: list[LoopPlan], style: PragmaStyle) -> str:
-    """``source`` with a pragma before every planned loop, ``omp atomic`` before indirect updates, and
+def apply_plans(
+    source: str, plans: list[LoopPlan], style: PragmaStyle, lengths: Mapping[str, int] | None = None
+) -> str:
+    """``source`` with a pragma before every planned loop, ``omp atomic`` before indirect updates (or
+    array-section reductions, for arrays of known ``lengths`` under ``style.private_arrays``), and
     loop conditions put in the canonical form OpenMP requires (plus the min/max reductions it uses)."""
     data = source.encode()
     edits: list[tuple[int, int, bytes]] = []
     if any(op in IDENTITY_START for plan in plans for op in plan.reductions.values()):
         edits.append((0, 0, _DECLARED_REDUCTIONS.encode()))
     for plan in plans:
-        edits.append(_pragma_edit(data, plan.loop.start_byte, loop_pragma(plan, style)))
-        edits += [_pragma_edit(data, statement.start_byte, "#pragma omp atomic") for statement in plan.atomics]
+        arrays = private_arrays(plan, style, lengths or {})
+        edits.append(_pragma_edit(data, plan.loop.start_byte, loop_pragma(plan, style, arrays)))
+        atomics = [statement for name, (_, statements) in plan.indirect.items() if name not in arrays
+                   for statement in statements]  # fmt: skip
+        edits += [_pragma_edit(data, statement.start_byte, "#pragma omp atomic") for statement in atomics]
         if plan.condition is not None:
             condition, rewrite = plan.condition
             edits.append((condition.start_byte, condition.end_byte, rewrite.encode()))

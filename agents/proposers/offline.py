@@ -15,13 +15,14 @@ from typing import TypeVar
 
 from agents.budget import Usage
 from agents.codeanalysis.loops import parallel_loops
-from agents.codeanalysis.openmp import PragmaStyle, apply_plans
+from agents.codeanalysis.openmp import PragmaStyle, apply_plans, private_arrays
 from agents.codeanalysis.syntax import find_function, parse_cpp
 from agents.proposers import Proposal, ProposalRequest
-from tasks.model import KernelTask
+from tasks.model import KernelTask, Role
 from verifiers.candidate import Candidate
 
 _Item = TypeVar("_Item")
+_BOTH = (False, True)
 
 SCHEDULES = ("static", "dynamic,64", "guided", "static,1")
 """Schedules tried, cheapest first; ``static,1`` interleaves iterations for triangular work."""
@@ -46,11 +47,15 @@ class OfflineProposer:
             return []
         seen = {elite.candidate.digest for elite in request.elites}
         found: list[Proposal] = []
-        combinations = list(itertools.product(styles(), knob_settings(task)))
+        lengths = array_lengths(task)
+        privatizes = any(private_arrays(plan, PragmaStyle(private_arrays=True), lengths) for plan in plans)
+        usable = [style for style in styles() if privatizes or not style.private_arrays]
+        combinations = list(itertools.product(usable, knob_settings(task)))
         for style, knobs in _rotate(combinations, request.sample):
             defines = "".join(f"#define {name} {value}\n" for name, value in knobs.items())
             label = " ".join([style.label, *(f"{name}={value}" for name, value in knobs.items())])
-            candidate = Candidate(source=defines + apply_plans(source, plans, style), origin=f"offline: {label}")
+            rewritten = apply_plans(source, plans, style, lengths)
+            candidate = Candidate(source=defines + rewritten, origin=f"offline: {label}")
             if candidate.digest not in seen:
                 seen.add(candidate.digest)
                 found.append(Proposal(candidate=candidate))
@@ -60,11 +65,22 @@ class OfflineProposer:
 
 
 def styles() -> list[PragmaStyle]:
-    """Every knob combination, the plainest first."""
+    """Every pragma style, the plainest first (private arrays first: they beat atomics where they apply)."""
     return [
-        PragmaStyle(schedule=schedule, collapse=collapse, simd=simd)
-        for simd, collapse, schedule in itertools.product((False, True), (False, True), SCHEDULES)
+        PragmaStyle(schedule=schedule, collapse=collapse, simd=simd, private_arrays=private)
+        for private, simd, collapse, schedule in itertools.product(
+            (True, False), (False, True), (False, True), SCHEDULES
+        )
     ]
+
+
+def array_lengths(task: KernelTask) -> dict[str, int]:
+    """Output arrays of a constant length (``shape: 256``), by name: those may get private copies."""
+    return {
+        param.name: param.shape.evaluate({})
+        for param in task.signature.params
+        if param.shape is not None and not param.shape.symbols and param.role in (Role.output, Role.inout)
+    }
 
 
 def knob_settings(task: KernelTask) -> list[dict[str, int]]:

@@ -112,3 +112,23 @@ def test_min_reduction_keeps_an_infinite_start_when_no_iteration_lowers_it(tmp_p
     subprocess.run(["clang++", "-O2", "-fopenmp", "k.cpp", "-o", "k"], cwd=tmp_path, check=True)
     run = subprocess.run(["./k"], cwd=tmp_path, env={"OMP_NUM_THREADS": "2"}, capture_output=True, text=True)
     assert run.stdout.split() == ["inf", "9"]
+
+
+@pytest.mark.skipif(shutil.which("clang++") is None, reason="needs clang++ with OpenMP")
+def test_a_small_indirectly_updated_array_is_reduced_over_private_copies(tmp_path: Path):
+    source, plans = plans_for("for (long i = 0; i < n; ++i) hist[v[i]] += 1;")
+    assert plans[0].indirect["hist"][0] == "+"
+    private = apply_plans(source, plans, PragmaStyle(private_arrays=True), {"hist": 4})
+    assert "reduction(+:hist[:4])" in private and "omp atomic" not in private
+    unknown_length = apply_plans(source, plans, PragmaStyle(private_arrays=True), {})
+    assert "#pragma omp atomic" in unknown_length  # no length, no private copies
+    main = (
+        "\n#include <cstdio>\nint main() { int v[1000]; long hist[4] = {0, 0, 0, 0};\n"
+        "  for (int i = 0; i < 1000; ++i) v[i] = i % 4;\n"
+        "  k(nullptr, v, 1000, nullptr, hist, nullptr);\n"
+        '  std::printf("%ld %ld %ld %ld\\n", hist[0], hist[1], hist[2], hist[3]); }\n'
+    )
+    (tmp_path / "k.cpp").write_text(private + main)
+    subprocess.run(["clang++", "-O2", "-fopenmp", "k.cpp", "-o", "k"], cwd=tmp_path, check=True)
+    run = subprocess.run(["./k"], cwd=tmp_path, env={"OMP_NUM_THREADS": "4"}, capture_output=True, text=True)
+    assert run.stdout.split() == ["250", "250", "250", "250"]
