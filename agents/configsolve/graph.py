@@ -51,7 +51,7 @@ class ConfigSolveState(TypedDict, total=False):
     generation: int
     started: float
     searched: list[dict[str, Any]]
-    """The search's layouts with their objective values (shown to a model)."""
+    """The best layouts so far with their objective values (shown to a model): the search's, then the verified ones."""
     search: dict[str, Any]
     pending: list[dict[str, Any]]
     """Proposals not verified yet."""
@@ -122,7 +122,7 @@ def _verify(runtime: ConfigRuntime, state: ConfigSolveState) -> ConfigSolveState
             record["verdict_feedback"] = verdict.feedback()
             folder = runtime.run.path / "candidates" / proposal.digest[:16]
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "layout.json").write_text(json.dumps({**checked.model_dump(mode="json")}, indent=2))
+            (folder / "layout.json").write_text(checked.model_dump_json(indent=2))
             (folder / "verdict.json").write_text(verdict.model_dump_json(indent=2))
         results.append(record)
     return {"results": results, "pending": []}
