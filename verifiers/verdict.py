@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,7 +74,31 @@ class Timing(BaseModel):
     speedup_vs_best_high: float | None = None
 
 
-class Verdict(BaseModel):
+class StagedOutcome:
+    """What every verdict derives from its ``stages`` (each with a stage, status, reason and feedback)."""
+
+    if TYPE_CHECKING:
+        stages: Sequence[Any]
+
+    @property
+    def accepted(self) -> bool:
+        """Every stage that ran passed, and at least one ran."""
+        return all(s.status in (StageStatus.passed, StageStatus.skipped) for s in self.stages) and any(
+            s.status is StageStatus.passed for s in self.stages
+        )
+
+    @property
+    def failure(self) -> Any:
+        """The stage result that stopped the cascade, if any."""
+        return next((s for s in self.stages if s.status in (StageStatus.failed, StageStatus.error)), None)
+
+    def feedback(self) -> str:
+        """The feedback a model gets for this verdict (empty when accepted)."""
+        failure = self.failure
+        return f"[{failure.stage} failed: {failure.reason}]\n{failure.feedback}" if failure else ""
+
+
+class Verdict(StagedOutcome, BaseModel):
     """Everything the verifiers found about one candidate for one task."""
 
     model_config = ConfigDict(extra="forbid")
@@ -84,20 +110,3 @@ class Verdict(BaseModel):
     stages: list[StageResult]
     timing: Timing | None = None
     cache_key: str = ""
-
-    @property
-    def accepted(self) -> bool:
-        """Every stage that ran passed."""
-        return all(s.status in (StageStatus.passed, StageStatus.skipped) for s in self.stages) and any(
-            s.status is StageStatus.passed for s in self.stages
-        )
-
-    @property
-    def failure(self) -> StageResult | None:
-        """The stage that stopped the cascade, if any."""
-        return next((s for s in self.stages if s.status in (StageStatus.failed, StageStatus.error)), None)
-
-    def feedback(self) -> str:
-        """The feedback a model gets for this verdict (empty when accepted)."""
-        failure = self.failure
-        return f"[{failure.stage} failed: {failure.reason}]\n{failure.feedback}" if failure else ""

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from verifiers.verdict import StageStatus
+from verifiers.verdict import StagedOutcome, StageStatus
 
 
 class ConfigStage(StrEnum):
@@ -34,7 +34,7 @@ class ConfigStageResult(BaseModel):
     details: dict = Field(default_factory=dict)
 
 
-class ConfigVerdict(BaseModel):
+class ConfigVerdict(StagedOutcome, BaseModel):
     """Everything the config verifiers found about one layout for one task."""
 
     model_config = ConfigDict(extra="forbid")
@@ -44,20 +44,3 @@ class ConfigVerdict(BaseModel):
     stages: list[ConfigStageResult]
     objective_value: float | None = None
     """What the tournament ranks by: tokens/s (throughput) or GPU-seconds per token (cost)."""
-
-    @property
-    def accepted(self) -> bool:
-        """Every stage that ran passed, and at least one ran."""
-        return all(s.status in (StageStatus.passed, StageStatus.skipped) for s in self.stages) and any(
-            s.status is StageStatus.passed for s in self.stages
-        )
-
-    @property
-    def failure(self) -> ConfigStageResult | None:
-        """The stage that stopped the cascade, if any."""
-        return next((s for s in self.stages if s.status in (StageStatus.failed, StageStatus.error)), None)
-
-    def feedback(self) -> str:
-        """The feedback a proposer gets for this verdict (empty when accepted)."""
-        failure = self.failure
-        return f"[{failure.stage} failed: {failure.reason}]\n{failure.feedback}" if failure else ""
