@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,8 @@ ALTERNATE_CHANGES = 4
 
 _PROCESS_SEED = secrets.randbits(62)
 _instances: dict[tuple, tuple[Instance, Instance | None]] = {}
+_instances_lock = threading.Lock()
+"""Candidates verified at once share one generation of the (large) timed instance."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,13 @@ def timing_versions(task: KernelTask, settings: TimingSettings) -> tuple[Instanc
     size = settings.size or task.sizes.bench[0]
     seed = _PROCESS_SEED if settings.seed is None else settings.seed
     key = (task.name, task.version, tuple(sorted(size.items())), seed)
-    if key not in _instances:
-        _instances.clear()
-        instance = make_instance(task, size, seed)
-        rng = np.random.default_rng(derive_seed("alternate", seed))
-        _instances[key] = (instance, perturbed(instance, rng, lambda length: ALTERNATE_CHANGES))
-    return _instances[key]
+    with _instances_lock:
+        if key not in _instances:
+            _instances.clear()
+            instance = make_instance(task, size, seed)
+            rng = np.random.default_rng(derive_seed("alternate", seed))
+            _instances[key] = (instance, perturbed(instance, rng, lambda length: ALTERNATE_CHANGES))
+        return _instances[key]
 
 
 def version_files(first: Instance, second: Instance | None) -> dict[str, bytes]:
