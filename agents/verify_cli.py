@@ -13,10 +13,9 @@ from typing import Annotated
 import typer
 import yaml
 from rich.console import Console
-from rich.table import Table
 
 from agents.configsolve.view import print_config_verdict
-from agents.stage_styles import STAGE_STYLES
+from agents.stage_table import stage_table
 from sandbox import open_sandbox
 from tasks import TaskFileError, resolve_task
 from tasks.configs.layout import TrainLayout
@@ -86,19 +85,7 @@ def verify_command(
 
 
 def _print(verdict: Verdict, candidate_file: Path, cached: bool) -> None:
-    table = Table(title=f"{candidate_file.name} for {verdict.task} v{verdict.task_version}")
-    for column in ("stage", "status", "reason", "seconds"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("feedback", overflow="fold")
-    for result in verdict.stages:
-        style = STAGE_STYLES[result.status]
-        table.add_row(
-            result.stage.value,
-            f"[{style}]{result.status.value}[/{style}]",
-            result.reason,
-            f"{result.seconds:.2f}",
-            result.feedback.strip().split("\n", 1)[0],
-        )
+    table = stage_table(f"{candidate_file.name} for {verdict.task} v{verdict.task_version}", verdict.stages)
     console.print(table)
     if verdict.timing is not None:
         timing = verdict.timing

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from agents.configsolve.report import describe_layout, format_figure
-from agents.stage_styles import STAGE_STYLES
+from agents.stage_table import stage_table
 from tasks.configs.model import ConfigTask
 from verifiers.configs.params import active_params, total_params
 from verifiers.configs.verdict import ConfigVerdict
@@ -78,15 +78,7 @@ def print_config_summary(console: Console, summary: dict[str, Any]) -> None:
 
 def print_config_verdict(console: Console, verdict: ConfigVerdict, source: str) -> None:
     """A config verdict as a table of stages, then ACCEPTED or REJECTED with the feedback."""
-    table = Table(title=f"{source}: {describe_layout(verdict.layout) or 'defaults'} for {verdict.task}")
-    for column in ("stage", "status", "reason", "seconds"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("feedback", overflow="fold")
-    for result in verdict.stages:
-        style = STAGE_STYLES[result.status]
-        first_line = result.feedback.strip().split("\n", 1)[0]
-        table.add_row(result.stage.value, f"[{style}]{result.status.value}[/{style}]", result.reason,
-                      f"{result.seconds:.2f}", first_line)  # fmt: skip
+    table = stage_table(f"{source}: {describe_layout(verdict.layout) or 'defaults'} for {verdict.task}", verdict.stages)
     console.print(table)
     failure = verdict.failure
     if failure is None:
