@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System packages ParaForge needs: compilers, OpenMP with Archer, sanitizer runtimes, Docker.
 set -euo pipefail
-packages=(clang libomp-dev llvm-14 libclang-rt-14-dev docker.io debootstrap valgrind make cmake)
+packages=(clang libomp-dev llvm-14 libclang-rt-14-dev lld-14 docker.io debootstrap valgrind make cmake)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

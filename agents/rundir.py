@@ -59,15 +59,21 @@ class RunDir:
     def candidate_dir(self, candidate: Candidate) -> Path:
         return self.path / "candidates" / candidate.digest[:16]
 
-    def record(self, candidate: Candidate, verdict: Verdict | None, problem: str | None = None) -> Path:
-        """Write a candidate's source and verdict (or the problem that stopped it) under the run."""
+    def record(
+        self, candidate: Candidate, verdict: Verdict | None, problem: str | None = None, *, final: bool = False
+    ) -> Path:
+        """Write a candidate's source and verdict (or the problem that stopped it) under the run.
+
+        A finalist's verdict at the bench size (``final``) goes to ``final-verdict.json``, beside its
+        tournament verdict.
+        """
         where = self.candidate_dir(candidate)
         where.mkdir(parents=True, exist_ok=True)
         (where / "source.cpp").write_text(candidate.source)
         meta = {"origin": candidate.origin, "digest": candidate.digest, "problem": problem}
         (where / "candidate.json").write_text(json.dumps(meta, indent=2))
         if verdict is not None:
-            (where / "verdict.json").write_text(verdict.model_dump_json(indent=2))
+            (where / ("final-verdict.json" if final else "verdict.json")).write_text(verdict.model_dump_json(indent=2))
         return where
 
     def write_summary(self, summary: dict) -> Path:

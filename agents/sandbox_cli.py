@@ -43,7 +43,7 @@ def build(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the build output.")] = False,
 ) -> None:
-    """Build the CPU toolchain image (reusing an existing one unless --force).
+    """Build the CPU toolchain image (reusing an up-to-date one unless --force).
 
     Exit codes: 0 built or reused, 1 the build failed, 2 a prerequisite is missing (daemon, debootstrap, root).
     """
@@ -72,8 +72,7 @@ def build(
 def _built_line(result: BuildResult) -> str:
     image = f"{result.tag} ({result.image.id}, {result.image.size_mb:.0f} MiB)"
     if result.reused:
-        stale = "" if result.image.current else " [yellow](built from another package list)[/yellow]"
-        return f"[green]reusing[/green] {image}{stale}; --force rebuilds it"
+        return f"[green]reusing[/green] {image}; --force rebuilds it"
     return f"[green]built[/green] {image} with {result.method} in {result.seconds:.0f} s"
 
 

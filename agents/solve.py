@@ -13,7 +13,7 @@ from typing import Any
 import kernels_library
 from agents.configsolve.solve import solve_config_task
 from agents.graph.build import build_graph, run_config
-from agents.graph.runtime import SolveRuntime
+from agents.graph.runtime import SolveRuntime, Verify
 from agents.model_client import ModelClient
 from agents.proposers import Elite, Proposer
 from agents.proposers.directory import DirectoryProposer
@@ -29,6 +29,7 @@ from tasks.model import KernelTask
 from verifiers.cache import VerdictCache
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
+from verifiers.context import VerifyConfig
 from verifiers.verdict import Verdict
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,13 @@ def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sa
 
     cache = VerdictCache()
 
-    def verify(candidate: Candidate, best: Candidate | None, logs: Path) -> Verdict:
-        return evaluate(task, candidate, sandbox, config=config.verify, best=best, logs_dir=logs, cache=cache)
+    def verifier(settings: VerifyConfig) -> Verify:
+        def verify(candidate: Candidate, best: Candidate | None, logs: Path) -> Verdict:
+            return evaluate(task, candidate, sandbox, config=settings, best=best, logs_dir=logs, cache=cache)
+
+        return verify
+
+    at_bench = config.verify.model_copy(update={"timing": config.verify.timing.model_copy(update={"screen": False})})
 
     def publish(candidate: Candidate, verdict: Verdict, provenance: Provenance) -> str:
         record = library.publish(task, candidate, verdict, provenance, sandbox)
@@ -67,7 +73,8 @@ def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sa
         proposer=make_proposer(config, run),
         sandbox=sandbox,
         run=run,
-        verify=verify,
+        verify=verifier(config.verify),
+        verify_final=verifier(at_bench),
         inspirations=[_elite(entry) for entry in entries],
         seeds=[Candidate(source=e.source, origin=f"library #{e.record.id}") for e in entries if e.name == task.name],
         publish=publish,

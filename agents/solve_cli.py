@@ -22,7 +22,7 @@ from agents.rundir import RunDir
 from agents.solve import solve
 from agents.solve_config import ProposerKind, SolveConfig
 from tasks import Task, TaskFileError
-from tasks.model import KernelTask
+from tasks.model import KernelTask, size_text
 
 console = Console()
 err_console = Console(stderr=True)
@@ -150,10 +150,13 @@ class ProgressView:
         table.add_row("proposed", str(len(state.get("proposals", []))), "verified",
                       str(sum(1 for r in results if r.get("verdict"))))  # fmt: skip
         table.add_row("failed", ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none")
+        if finalists := state.get("finalists"):
+            table.add_row("final", f"{len(state.get('finals', []))}/{len(finalists)} finalists timed at the bench size")
         if best:
             timing = best["timing"]
             table.add_row("best", f"{timing['speedup']:.2f}x [{timing['speedup_low']:.2f}, "
-                          f"{timing['speedup_high']:.2f}] on {timing['threads']} threads")  # fmt: skip
+                          f"{timing['speedup_high']:.2f}] on {timing['threads']} threads "
+                          f"at {size_text(timing['size'])}")  # fmt: skip
         table.add_row("tokens", f"{usage.get('prompt_tokens', 0)} in / {usage.get('completion_tokens', 0)} out",
                       "cost", f"${usage.get('cost', 0.0):.4f}")  # fmt: skip
         return Panel(table, title="agent solve", expand=False)
@@ -167,16 +170,30 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row(str(summary["generations"]), str(summary["proposed"]), str(summary["verified"]), failures,
                   str(summary["stop_reason"]))  # fmt: skip
     console.print(table)
+    if summary.get("finals"):
+        console.print(_finals_table(summary["finals"]))
     winner = summary.get("winner")
-    if winner is None:
+    if winner is None and summary.get("finals"):
+        console.print("[yellow]no finalist passed verification at the bench size[/yellow]")
+    elif winner is None:
         console.print("[yellow]no candidate passed verification[/yellow]")
     else:
         console.print(Group(
             f"[bold green]winner[/bold green] {winner['speedup']:.2f}x "
-            f"(95% CI {winner['speedup_low']:.2f}-{winner['speedup_high']:.2f}) on {winner['threads']} threads, "
+            f"(95% CI {winner['speedup_low']:.2f}-{winner['speedup_high']:.2f}) on {winner['threads']} threads "
+            f"at {size_text(winner['size'])}, "
             f"from {winner['origin']}",
             Syntax(winner["source"], "cpp", line_numbers=True),
         ))  # fmt: skip
         if summary.get("stored_at"):
             console.print(f"stored in {summary['stored_at']}")
     console.print(f"run directory: {summary['run_dir']}")
+
+
+def _finals_table(finals: list[dict[str, Any]]) -> Table:
+    """The finalists' speedups at the screen size and at the bench size."""
+    table = Table("finalist", "screen speedup", "bench speedup", title="final at the bench size")
+    for final in finals:
+        bench = f"{final['speedup']:.2f}x" if final["speedup"] is not None else f"failed ({final['failure']})"
+        table.add_row(final["digest"][:12], f"{final['screen_speedup']:.2f}x", bench)
+    return table

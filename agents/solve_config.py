@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agents.budget import Budget
 from agents.model_config import ModelConfig
 from verifiers.context import VerifyConfig
+from verifiers.timing.settings import TimingSettings
 
 
 class ProposerKind(StrEnum):
@@ -45,7 +46,11 @@ class SolveConfig(BaseModel):
     """Candidates verified at once."""
     backend: str = "auto"
     """Sandbox backend: auto, docker or local."""
-    verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    verify: VerifyConfig = Field(default_factory=lambda: VerifyConfig(timing=TimingSettings(screen=True)))
+    """Verification settings; candidates are timed at the task's screen size unless ``verify.timing.screen``
+    is false."""
+    finalists: int = Field(default=3, ge=1)
+    """Best candidates of a screened run timed again at the bench size, where the winner is decided."""
     seed: int = 0
 
     @model_validator(mode="after")

@@ -15,7 +15,7 @@ from agents.configsolve.view import print_config_task
 from sandbox import open_sandbox
 from tasks import Task, TaskFileError, config_suite_tasks, resolve_task, suite_tasks
 from tasks.harness import driver_source
-from tasks.model import KernelTask
+from tasks.model import KernelTask, size_text
 from verifiers.reference_check import TaskCheck, check_reference
 
 tasks_app = typer.Typer(help="List, show and check tasks.", no_args_is_help=True)
@@ -83,6 +83,8 @@ def show_task(
     console.print(table)
     console.print(f"[bold]test sizes[/bold]   {task.sizes.test}")
     console.print(f"[bold]bench sizes[/bold]  {task.sizes.bench}")
+    if task.sizes.screen:
+        console.print(f"[bold]screen sizes[/bold] {task.sizes.screen}")
     console.print(f"[bold]work[/bold]         bytes = {task.work.bytes}, flops = {task.work.flops}")
     console.print("[bold]reference[/bold]")
     console.print(Syntax(task.reference.cpp, "cpp", line_numbers=True))
@@ -133,7 +135,7 @@ def check_tasks(
 
 def _print_check(report: TaskCheck) -> None:
     mark = "[green]PASS[/green]" if report.ok else "[red]FAIL[/red]"
-    bench = ", ".join(f"{_size(b.size)}: {b.median_s:.3f} s" for b in report.benches if b.median_s is not None)
+    bench = ", ".join(f"{size_text(b.size)}: {b.median_s:.3f} s" for b in report.benches if b.median_s is not None)
     console.print(
         f"{mark} {report.task.name:<24} tests {sum(t.ok for t in report.tests)}/{len(report.tests)}"
         + (f"  reference {bench}" if bench else "")
@@ -142,16 +144,12 @@ def _print_check(report: TaskCheck) -> None:
         _plain(console, f"     {problem}", style="red")
     for check in report.tests + report.benches:
         if not check.ok:
-            _plain(console, f"     {_size(check.size)}: {check.message}", style="red")
+            _plain(console, f"     {size_text(check.size)}: {check.message}", style="red")
 
 
 def _plain(target: Console, text: str, style: str = "") -> None:
     """Print ``text`` as it is: no markup (file paths, regexes and compiler logs hold brackets), no wrapping."""
     target.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
-
-
-def _size(size: dict[str, int]) -> str:
-    return ",".join(f"{k}={v}" for k, v in size.items())
 
 
 def _check_json(report: TaskCheck) -> dict:

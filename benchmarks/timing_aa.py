@@ -5,7 +5,11 @@ candidate (built into two libraries of one program, as any candidate would be). 
 false positive when the speedup's 95% interval excludes 1.0. The verifier may claim a difference
 in at most 5% of trials. Prints the false-positive rate, the mean interval width and the samples.
 
-    python -m benchmarks.timing_aa [--task reduce-sum] [--trials 40] [--size n=2000000] [--kernel FILE]
+    python -m benchmarks.timing_aa [--task reduce-sum] [--trials 40] [--scale screen|bench] [--size n=2000000]
+                                   [--kernel FILE]
+
+``--scale screen`` (the default) times at the task's screen size, as a tournament times every candidate;
+``--scale bench`` at its bench size, as the final does.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from pathlib import Path
 
 from sandbox import open_sandbox
 from tasks import resolve_task
-from tasks.model import KernelTask
+from tasks.model import KernelTask, size_text
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
 from verifiers.context import VerifyConfig
@@ -25,7 +29,7 @@ from verifiers.stages.timing import TimingStage
 
 
 def parse_size(text: str | None) -> dict[str, int] | None:
-    """``n=1000,m=20`` as a size dict (None stays None: the task's bench size)."""
+    """``n=1000,m=20`` as a size dict (None stays None: the task's screen or bench size)."""
     if not text:
         return None
     return {key.strip(): int(value) for key, value in (part.split("=") for part in text.split(","))}
@@ -42,14 +46,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", default="reduce-sum")
     parser.add_argument("--trials", type=int, default=40)
-    parser.add_argument("--size", help="size override such as n=2000000 (default: the task's bench size)")
+    parser.add_argument("--scale", choices=["screen", "bench"], default="screen", help="the task's size to time at")
+    parser.add_argument("--size", help="size override such as n=2000000 (instead of --scale)")
     parser.add_argument("--kernel", type=Path, help="kernel source timed against itself (default: the reference)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--sandbox", default="auto")
     args = parser.parse_args()
 
     task = self_task(resolve_task(args.task), args.kernel.read_text() if args.kernel else None)
-    config = VerifyConfig(timing={"size": parse_size(args.size)}, timing_threads=args.threads)
+    timing = {"size": parse_size(args.size), "screen": args.scale == "screen"}
+    config = VerifyConfig(timing=timing, timing_threads=args.threads)
     sandbox = open_sandbox(args.sandbox)
     positives, widths, samples, seconds = 0, [], [], []
     try:
@@ -74,7 +80,7 @@ def main() -> None:
             )
     finally:
         sandbox.close()
-    size = ", ".join(f"{k}={v}" for k, v in timing.size.items())
+    size = size_text(timing.size)
     print(f"\nA/A on {task.name} at {size}, {timing.threads} threads, sandbox {sandbox.name}")
     print(f"false-positive rate: {positives}/{args.trials} = {positives / args.trials:.1%} (allowed: 5%)")
     print(f"mean 95% interval width: {statistics.mean(widths):.3f} (relative to a speedup of 1)")

@@ -7,7 +7,11 @@ candidate per core at a time, the measuring stages (timing, anti-cheat) alone on
 Prints candidates per minute (the target on a 2-core machine is 15 or more) and each stage's share
 of the time.
 
-    python -m benchmarks.verify_throughput [--task reduce-sum] [--candidates 12] [--size n=2000000] [--workers 2]
+    python -m benchmarks.verify_throughput [--task reduce-sum] [--candidates 12] [--scale screen|bench]
+                                           [--size n=2000000] [--workers 2]
+
+``--scale screen`` (the default) times at the task's screen size, as a tournament verifies every
+candidate; ``--scale bench`` at its bench size, as the final verifies its few finalists.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from benchmarks.timing_aa import parse_size
 from sandbox import open_sandbox
 from tasks import resolve_task
+from tasks.model import size_text
 from verifiers.candidate import Candidate
 from verifiers.cascade import default_stages, evaluate
 from verifiers.context import VerifyConfig
@@ -59,12 +64,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--task", default="reduce-sum", choices=sorted(KERNELS))
     parser.add_argument("--candidates", type=int, default=12)
-    parser.add_argument("--size", help="timing size override such as n=2000000 (default: the task's bench size)")
+    parser.add_argument("--scale", choices=["screen", "bench"], default="screen", help="the task's size to time at")
+    parser.add_argument("--size", help="timing size override such as n=2000000 (instead of --scale)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="candidates verified at once")
     args = parser.parse_args()
 
     task = resolve_task(args.task)
-    config = VerifyConfig(timing={"size": parse_size(args.size)})
+    config = VerifyConfig(timing={"size": parse_size(args.size), "screen": args.scale == "screen"})
     stages = default_stages()
     stages += [stage for stage in (TimingStage(), AntiCheatStage()) if stage.stage not in {s.stage for s in stages}]
     sandbox = open_sandbox("auto")
@@ -89,7 +95,8 @@ def main() -> None:
     finally:
         sandbox.close()
     names = [stage.stage.value for stage in stages]
-    print(f"\n{task.name}, sandbox {sandbox.name}, {args.workers} workers, stages: {', '.join(names)}")
+    size = size_text(parse_size(args.size) or task.sizes.timed(args.scale == "screen"))
+    print(f"\n{task.name} timed at {size}, sandbox {sandbox.name}, {args.workers} workers, stages: {', '.join(names)}")
     print(f"verified {args.candidates} candidates ({accepted} accepted) in {elapsed:.1f} s")
     print(f"throughput: {args.candidates / elapsed * 60:.1f} candidates per minute (target: 15)")
     print(f"seconds per candidate: {elapsed / args.candidates:.2f}")

@@ -180,6 +180,11 @@ Size = dict[Identifier, Annotated[int, Field(ge=0)]]
 """Values of the free size symbols for one problem instance, e.g. ``{n: 1000}``."""
 
 
+def size_text(size: Size) -> str:
+    """``size`` as people write it: ``rows=2000, cols=2000``."""
+    return ", ".join(f"{symbol}={value}" for symbol, value in size.items())
+
+
 class Sizes(StrictModel):
     """Problem sizes for testing and for benchmarking."""
 
@@ -187,6 +192,14 @@ class Sizes(StrictModel):
     """Small sizes run for correctness; must include degenerate ones (0 or 1, odd, prime)."""
     bench: list[Size] = Field(min_length=1)
     """Large sizes used for timing and speedups."""
+    screen: list[Size] = Field(default_factory=list)
+    """Smaller sizes (about a tenth of the bench work) at which a tournament times every candidate;
+    its finalists are timed again at the first bench size. Empty: candidates are timed at the bench size."""
+
+    def timed(self, screen: bool = False) -> Size:
+        """The size a candidate is timed at: the first screen size when ``screen`` and there is one, else
+        the first bench size."""
+        return self.screen[0] if screen and self.screen else self.bench[0]
 
 
 class Reference(StrictModel):

@@ -64,7 +64,7 @@ def _unknown(field: str, expr: ShapeExpr, known: frozenset[str] | set[str]) -> I
 
 def _size_problems(task: KernelTask) -> Iterator[str]:
     symbols = task.size_symbols
-    for group in ("test", "bench"):
+    for group in ("test", "bench", "screen"):
         for i, size in enumerate(getattr(task.sizes, group)):
             if set(size) != symbols:
                 yield f"sizes.{group}[{i}]: gives symbols {sorted(size)}, expected exactly {sorted(symbols)}"

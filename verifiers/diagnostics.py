@@ -24,8 +24,14 @@ MAX_ERRORS = 3
 _HEADER = re.compile(
     r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?P<severity>fatal error|error|warning|note): (?P<message>.*)$"
 )
-_UNDEFINED = re.compile(r"undefined reference to [`'](?P<symbol>[^'`]+)'")
-_MULTIPLE = re.compile(r"multiple definition of [`'](?P<symbol>[^'`]+)'")
+_UNDEFINED = (  # GNU ld's wording, then lld's
+    re.compile(r"undefined reference to [`'](?P<symbol>[^'`]+)'"),
+    re.compile(r"error: undefined symbol: (?P<symbol>.+)$", re.M),
+)
+_MULTIPLE = (
+    re.compile(r"multiple definition of [`'](?P<symbol>[^'`]+)'"),
+    re.compile(r"error: duplicate symbol: (?P<symbol>.+)$", re.M),
+)
 _NOISE = re.compile(r"^(In file included from |\d+ (errors?|warnings?)( and \d+ warnings?)? generated\.)")
 
 
@@ -139,7 +145,7 @@ def _first_kernel_line(errors: list[Diagnostic]) -> int | None:
 
 
 def _link_failure(log: str, signature: Signature) -> BuildFailure:
-    undefined = sorted({m["symbol"] for m in _UNDEFINED.finditer(log)})
+    undefined = _symbols(_UNDEFINED, log)
     if signature.function in undefined:
         return BuildFailure(
             "missing_symbol",
@@ -157,7 +163,7 @@ def _link_failure(log: str, signature: Signature) -> BuildFailure:
             + ", ".join(f"`{s}`" for s in undefined)
             + ". Define them, or use only the C++ standard library and OpenMP.",
         )
-    multiple = sorted({m["symbol"] for m in _MULTIPLE.finditer(log)})
+    multiple = _symbols(_MULTIPLE, log)
     if multiple:
         return BuildFailure(
             "link_error",
@@ -166,3 +172,8 @@ def _link_failure(log: str, signature: Signature) -> BuildFailure:
         )
     tail = "\n".join(log.splitlines()[-15:])
     return BuildFailure("error", f"The build failed:\n{tail}")
+
+
+def _symbols(patterns: tuple[re.Pattern[str], ...], log: str) -> list[str]:
+    """The symbols the linker's messages matching ``patterns`` name, sorted."""
+    return sorted({match["symbol"].strip() for pattern in patterns for match in pattern.finditer(log)})

@@ -56,12 +56,16 @@ def run_instance(
     job_env = dict(env or {})
     if threads is not None:
         job_env["OMP_NUM_THREADS"] = str(threads)
+    files = {BINARY: binary, **instance_files(instance)}
+    data_mb = sum(len(content) for content in files.values()) // 2**20
     job = Job(
         command=["sh", "-c", f"mkdir -p {OUT_DIR} && exec ./{BINARY} {IN_DIR} {OUT_DIR} {warmup} {repeats}"],
-        files={BINARY: binary, **instance_files(instance)},
+        files=files,
         executable=[BINARY],
         env=job_env,
-        limits=Limits(wall_s=wall_s, memory_mb=memory_mb),
+        # The work dir holds the inputs twice (their archive and the files) and the outputs once (never
+        # larger than their poisoned inputs).
+        limits=Limits(wall_s=wall_s, memory_mb=memory_mb, file_size_mb=max(Limits().file_size_mb, 3 * data_mb + 64)),
         collect=[OUT_DIR],
     )
     result = sandbox.run(job)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sandbox import Sandbox
 from tasks.compare import compare_outputs
 from tasks.instance import InstanceError, make_instance
-from tasks.model import KernelTask
+from tasks.model import KernelTask, size_text
 from tasks.oracle import OracleError, run_oracle
 from verifiers.build import build_kernel
 from verifiers.execute import run_instance
@@ -37,6 +37,7 @@ class TaskCheck:
     build_log: str = ""
     tests: list[SizeCheck] = field(default_factory=list)
     benches: list[SizeCheck] = field(default_factory=list)
+    """The reference timed at the screen sizes, then at the bench sizes."""
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -51,7 +52,8 @@ def check_reference(
     bench: bool = True,
     on_step: Callable[[str], None] = lambda _: None,
 ) -> TaskCheck:
-    """Build the reference with the generated driver, run every test size against the oracle, time the bench sizes."""
+    """Build the reference with the generated driver, run every test size against the oracle, time the screen and
+    bench sizes."""
     report = TaskCheck(task)
     on_step("build")
     build = build_kernel(task, task.reference.cpp, sandbox)
@@ -60,11 +62,11 @@ def check_reference(
         return report
     report.build_log = build.log
     for size in task.sizes.test:
-        on_step(f"test {_fmt(size)}")
+        on_step(f"test {size_text(size)}")
         report.tests.append(_check_size(task, build.binary, size, sandbox))
     if bench:
-        for size in task.sizes.bench:
-            on_step(f"bench {_fmt(size)}")
+        for size in [*task.sizes.screen, *task.sizes.bench]:
+            on_step(f"time {size_text(size)}")
             report.benches.append(_time_size(task, build.binary, size, sandbox))
     return report
 
@@ -102,7 +104,3 @@ def _time_size(task: KernelTask, binary: bytes, size: dict[str, int], sandbox: S
         return SizeCheck(size, False, f"reference run failed: {execution.describe_failure()}", symbols=instance.symbols)
     median = statistics.median(execution.times_ns) / 1e9
     return SizeCheck(size, True, "", median_s=median, symbols=instance.symbols)
-
-
-def _fmt(size: dict[str, int]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in size.items())

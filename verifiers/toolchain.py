@@ -15,6 +15,8 @@ DRIVER_OBJECT = "driver.o"
 
 CXX = "clang++"
 """The compiler: clang, because libomp + Archer gives race reports without libgomp's false positives."""
+LINK_FLAGS = ["-fuse-ld=lld"]
+"""Flags of every link: LLVM's lld links a sanitized driver in a third of the time GNU ld takes."""
 
 
 class Flavour(StrEnum):
@@ -41,7 +43,7 @@ def compile_command(flavour: Flavour = Flavour.release, driver: str = DRIVER_SOU
     ``driver`` is the driver's source, or its object file (:data:`DRIVER_OBJECT`) compiled earlier
     by :func:`driver_object_command` with the same flavour, which is then only linked.
     """
-    return [*_compiler(flavour), driver, KERNEL_SOURCE, "-o", BINARY]
+    return [*_compiler(flavour), *LINK_FLAGS, driver, KERNEL_SOURCE, "-o", BINARY]
 
 
 def driver_object_command(flavour: Flavour = Flavour.release) -> list[str]:

@@ -1,1 +1,1 @@
-"""The solve graph (LangGraph): plan, propose, verify, repair, select, evolve, publish."""
+"""The solve graph (LangGraph): plan, propose, verify, repair, select, evolve, a final at the bench size, publish."""

@@ -11,6 +11,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Send
 
 from agents.graph.evolve import Evolve
+from agents.graph.finals import Crown, Finalists, after_finalists
 from agents.graph.gather import Gather
 from agents.graph.plan import Plan
 from agents.graph.propose import Propose
@@ -49,7 +50,7 @@ def after_review(state: SolveState) -> list[Send] | str:
 
 
 def after_evolve(state: SolveState) -> list[Send] | str:
-    return "publish" if state.get("stop_reason") else _proposals(state)
+    return "finalists" if state.get("stop_reason") else _proposals(state)
 
 
 def build_graph(runtime: SolveRuntime, connection: sqlite3.Connection) -> CompiledStateGraph:
@@ -62,6 +63,9 @@ def build_graph(runtime: SolveRuntime, connection: sqlite3.Connection) -> Compil
     graph.add_node("review", Review(runtime))
     graph.add_node("select", Select(runtime))
     graph.add_node("evolve", Evolve(runtime))
+    graph.add_node("finalists", Finalists(runtime))
+    graph.add_node("final", Verify(runtime, final=True))
+    graph.add_node("crown", Crown(runtime))
     graph.add_node("publish", Publish(runtime))
     graph.add_edge(START, "plan")
     graph.add_conditional_edges("plan", after_plan, ["propose", "gather"])
@@ -70,7 +74,10 @@ def build_graph(runtime: SolveRuntime, connection: sqlite3.Connection) -> Compil
     graph.add_edge("verify", "review")
     graph.add_conditional_edges("review", after_review, ["propose", "select"])
     graph.add_edge("select", "evolve")
-    graph.add_conditional_edges("evolve", after_evolve, ["propose", "publish"])
+    graph.add_conditional_edges("evolve", after_evolve, ["propose", "finalists"])
+    graph.add_conditional_edges("finalists", after_finalists, ["final", "publish"])
+    graph.add_edge("final", "crown")
+    graph.add_edge("crown", "publish")
     graph.add_edge("publish", END)
     return graph.compile(checkpointer=SqliteSaver(connection))
 

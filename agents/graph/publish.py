@@ -9,6 +9,7 @@ from agents.graph.runtime import SolveRuntime
 from agents.graph.state import SolveState
 from kernels_library import Provenance
 from verifiers.candidate import Candidate
+from verifiers.verdict import Verdict
 
 
 class Publish:
@@ -21,7 +22,8 @@ class Publish:
         if best:
             winner = Candidate.model_validate(best["candidate"])
             (self.runtime.run.path / "winner.cpp").write_text(winner.source)
-            record = next(r for r in state.get("results", []) if r.get("digest") == winner.digest and r.get("verdict"))
+            records = [*state.get("finals", []), *state.get("results", [])]  # a finalist's bench verdict first
+            record = next(r for r in records if r.get("digest") == winner.digest and r.get("verdict"))
             verdict = verdict_of(record)
             assert verdict is not None
             summary["stored_at"] = self.runtime.publish(winner, verdict, self._provenance(state, record))
@@ -66,6 +68,7 @@ def run_summary(runtime: SolveRuntime, state: SolveState) -> dict[str, Any]:
             "speedup_low": timing["speedup_low"],
             "speedup_high": timing["speedup_high"],
             "threads": timing["threads"],
+            "size": timing["size"],
             "source": best["candidate"]["source"],
         }
     return {
@@ -79,5 +82,19 @@ def run_summary(runtime: SolveRuntime, state: SolveState) -> dict[str, Any]:
         "failed_by_stage": failures_by_stage(results),
         "usage": state.get("usage", {}),
         "stop_reason": state.get("stop_reason"),
+        "finals": [_final_summary(record) for record in state.get("finals", [])],
         "winner": winner,
+    }
+
+
+def _final_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """A finalist's speedups at the screen size and at the bench size (or why it failed there)."""
+    final, screen = verdict_of(record), Verdict.model_validate(record["screen_verdict"])
+    assert final is not None and screen.timing is not None  # finalists were accepted and timed at the screen size
+    failure = final.failure
+    return {
+        "digest": final.candidate,
+        "screen_speedup": screen.timing.speedup,
+        "speedup": final.timing.speedup if final.accepted and final.timing else None,
+        "failure": f"{failure.stage.value}: {failure.reason}" if failure is not None else None,
     }

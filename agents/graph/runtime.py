@@ -31,6 +31,8 @@ class SolveRuntime:
     sandbox: Sandbox
     run: RunDir
     verify: Verify
+    verify_final: Verify
+    """Verifies a finalist with the run's settings, timed at the bench size (see ``agents.graph.finals``)."""
     inspirations: list[Elite] = field(default_factory=list)
     """Library entries of this and related tasks, shown in prompts."""
     seeds: list[Candidate] = field(default_factory=list)

@@ -33,5 +33,10 @@ class SolveState(TypedDict, total=False):
     islands: dict[str, Any]
     archive: dict[str, Any]
     best: dict[str, Any] | None
+    """The champion (a ``Scored``); after a final, the finalist that won at the bench size."""
+    finalists: list[dict[str, Any]]
+    """Result records of the candidates that go to the final, the tournament's champion first (replaced)."""
+    finals: Annotated[list[dict[str, Any]], operator.add]
+    """One record per finalist verified at the bench size."""
     stop_reason: str | None
     started: float

@@ -1,4 +1,4 @@
-"""Node ``verify`` (fanned out with Send): the verification cascade on one candidate."""
+"""Nodes ``verify`` and ``final`` (fanned out with Send): the verification cascade on one candidate."""
 
 from __future__ import annotations
 
@@ -9,16 +9,28 @@ from verifiers.candidate import Candidate
 
 
 class Verify:
-    def __init__(self, runtime: SolveRuntime) -> None:
+    """Verifies one candidate, timing it alongside the payload's best candidate when there is one.
+
+    With ``final``, the candidate is a finalist: it is timed at the bench size (``runtime.verify_final``),
+    its logs and verdict are kept apart from its tournament ones, and its record goes to ``finals``.
+    """
+
+    def __init__(self, runtime: SolveRuntime, *, final: bool = False) -> None:
         self.runtime = runtime
+        self.final = final
 
     def __call__(self, payload: dict[str, Any]) -> dict[str, Any]:
         record = payload["record"]
         candidate = Candidate.model_validate(record["candidate"])
         best = Candidate.model_validate(payload["best"]) if payload.get("best") else None
-        logs = self.runtime.run.candidate_dir(candidate) / "logs"
-        verdict = self.runtime.verify(candidate, best, logs)
-        self.runtime.run.record(candidate, verdict)
+        where = self.runtime.run.candidate_dir(candidate)
+        if self.final:
+            verdict = self.runtime.verify_final(candidate, best, where / "final-logs")
+        else:
+            verdict = self.runtime.verify(candidate, best, where / "logs")
+        self.runtime.run.record(candidate, verdict, final=self.final)
         timed_against = best.digest if best is not None and verdict.timing and verdict.timing.best_s else None
         result = {**record, "verdict": verdict.model_dump(mode="json"), "timed_against": timed_against}
+        if self.final:
+            return {"finals": [{**result, "screen_verdict": record["verdict"]}]}
         return {"results": [result]}

@@ -45,9 +45,13 @@ class BuildResult:
 
 
 def existing(client: DockerClient, tag: str, force: bool, method: str) -> BuildResult | None:
-    """The already built image to reuse, unless ``force`` or there is none."""
+    """The already built image to reuse: none if ``force``, if there is none, or if it is stale.
+
+    A stale image was built from another package list than ``packages.txt`` (it may lack a tool the
+    verifiers now use), so it is rebuilt rather than reused.
+    """
     info = find_image(client, tag)
-    if info is None or force:
+    if info is None or force or not info.current:
         return None
     return BuildResult(tag=tag, image=info, reused=True, seconds=0.0, method=method)
 

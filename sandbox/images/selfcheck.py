@@ -52,6 +52,8 @@ int main(int argc, char **) {
 _TSAN = "clang++ -std=c++17 -fopenmp -fsanitize=thread -g -O1 -fno-omit-frame-pointer"
 _TOOLS = f"""missing=""
 command -v clang++ >/dev/null || missing=" clang++"
+echo 'int main() {{ return 0; }}' > lld.cpp
+clang++ -fuse-ld=lld lld.cpp -o lld.out 2>/dev/null || missing="$missing ld.lld (package lld-14)"
 [ -e {ARCHER_LIBRARY} ] || missing="$missing {ARCHER_LIBRARY}"
 [ -z "$missing" ] || {{ echo "missing:$missing"; exit 1; }}
 clang++ --version | head -n 1
@@ -179,7 +181,7 @@ def _overflow_found(result: JobResult) -> Verdict:
 
 
 CHECKS: tuple[ToolchainCheck, ...] = (
-    ToolchainCheck("tools", "clang++ and Archer present", _TOOLS, _succeeds),
+    ToolchainCheck("tools", "clang++, the lld linker and Archer present", _TOOLS, _succeeds),
     ToolchainCheck(
         "extras", "llvm-symbolizer, g++, make, valgrind, python3 + numpy", _EXTRAS, _succeeds, required=False
     ),

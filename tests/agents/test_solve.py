@@ -20,6 +20,7 @@ from agents.cli import app
 from agents.model_config import ModelConfig
 from agents.replay_server import ReplayEntry, ReplayServer
 from agents.solve import solve
+from tasks import SUITE_DIR
 
 pytestmark = pytest.mark.usefixtures("clang")
 
@@ -159,3 +160,55 @@ def test_a_spent_candidate_budget_stops_the_run_and_still_publishes(tmp_path: Pa
     assert summary["verified"] == 1
     assert "candidate budget" in summary["stop_reason"]
     assert summary["winner"] is not None
+
+
+WRONG_ABOVE_SCREEN = """#include <cmath>
+#include <cstdint>
+// Right up to n = 100000 (every test and screen size), then sums half the terms.
+void reduce_sum(const double* x, int64_t n, double* out) {
+    int64_t counted = n > 100000 ? n / 2 : n;
+    double total = 0.0;
+    #pragma omp parallel for reduction(+:total)
+    for (int64_t i = 0; i < counted; ++i) total += std::sqrt(std::fabs(x[i])) * std::sin(x[i]);
+    out[0] = total;
+}
+"""
+
+
+def screened_task(tmp_path: Path) -> Path:
+    """reduce-sum with small screen and bench sizes: n = 60000 in the tournament, 400000 in the final."""
+    data = yaml.safe_load((SUITE_DIR / "reduce-sum.yaml").read_text())
+    data["sizes"]["screen"], data["sizes"]["bench"] = [{"n": 60_000}], [{"n": 400_000}]
+    path = tmp_path / "reduce-sum-screened.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_a_screened_tournament_is_decided_at_the_bench_size(tmp_path: Path):
+    folder = tmp_path / "kernels"
+    folder.mkdir()
+    (folder / "a_wrong_above_screen.cpp").write_text(WRONG_ABOVE_SCREEN)
+    (folder / "b_fast.cpp").write_text(FAST)
+    (folder / "c_slow.cpp").write_text(SLOW_FIX)
+    config = quick_config(
+        proposer="directory", candidates_dir=folder, task=str(screened_task(tmp_path)), finalists=2, population=3
+    )
+    config.verify.timing = config.verify.timing.model_copy(update={"size": None, "screen": True})
+    summary = solve(config, tmp_path / "runs")
+
+    assert summary["verified"] == 3  # all three pass at the screen size
+    finals = {final["digest"]: final for final in summary["finals"]}
+    assert len(finals) == 2  # the slow one did not reach the final
+    run = Path(summary["run_dir"])
+    wrong = next(d for d in run.glob("candidates/*") if "half the terms" in (d / "source.cpp").read_text())
+    wrong_final = next(f for digest, f in finals.items() if digest.startswith(wrong.name))
+    assert wrong_final["speedup"] is None and wrong_final["failure"].startswith("anticheat")
+    assert (wrong / "final-verdict.json").exists()
+    assert summary["winner"]["origin"].endswith("b_fast.cpp")
+    assert summary["winner"]["size"] == {"n": 400_000}  # the published timing is the bench-size one
+    assert kernels_library.get("reduce-sum").verdict.timing.size == {"n": 400_000}
+
+
+def test_an_unscreened_run_has_no_final(tmp_path: Path):
+    summary = solve(quick_config(), tmp_path / "runs")  # the timing size is fixed: nothing to screen
+    assert summary["finals"] == [] and summary["winner"]["size"] == {"n": 400_000}

@@ -43,7 +43,7 @@ def _dockerfile_instructions(name: str) -> list[str]:
 
 def test_package_list_holds_the_toolchain() -> None:
     names = packages()
-    assert {"clang", "libomp-dev", "libclang-rt-14-dev", "llvm-14", "python3-numpy", "valgrind"} <= set(names)
+    assert {"clang", "libomp-dev", "libclang-rt-14-dev", "llvm-14", "lld-14", "python3-numpy", "valgrind"} <= set(names)
     assert len(names) == len(set(names)), "a package is listed twice"
 
 

@@ -187,6 +187,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
         "expected exactly ['n']",
     ),
     ("bench-size-symbols", _set("sizes.bench.0", {"n": 10, "m": 3}), "sizes.bench[0]", "expected exactly ['n']"),
+    ("screen-size-symbols", _set("sizes.screen", [{"m": 3}]), "sizes.screen[0]", "expected exactly ['n']"),
     ("compare-non-output", _set("compare.x", {"mode": "exact"}), "compare.x", "not an output or inout"),
     (
         "compare-close-on-integer",

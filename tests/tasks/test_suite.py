@@ -40,3 +40,16 @@ def test_resolve_task_by_path_and_by_name(tmp_path: Path) -> None:
     copy = tmp_path / "copy.yml"
     copy.write_text((SUITE_DIR / "reduce-sum.yaml").read_text())
     assert resolve_task(copy) == resolve_task("reduce-sum")
+
+
+@pytest.mark.parametrize("path", SUITE_FILES, ids=lambda p: p.stem)
+def test_suite_task_screens_candidates_at_a_smaller_size(path: Path) -> None:
+    task = load_task(path)
+    screen, bench = task.sizes.timed(screen=True), task.sizes.timed(screen=False)
+    assert screen == task.sizes.screen[0] and bench == task.sizes.bench[0]
+    assert all(screen[symbol] <= bench[symbol] for symbol in bench) and screen != bench
+
+
+def test_a_task_without_a_screen_size_is_timed_at_its_bench_size() -> None:
+    sizes = resolve_task("reduce-sum").sizes.model_copy(update={"screen": []})
+    assert sizes.timed(screen=True) == sizes.timed(screen=False) == sizes.bench[0]

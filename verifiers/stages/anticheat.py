@@ -77,7 +77,7 @@ class AntiCheatStage:
     @staticmethod
     def _static(ctx: StageContext) -> list[Finding]:
         task = ctx.task
-        sizes = [value for size in task.sizes.bench for value in size.values()]
+        sizes = [value for size in [*task.sizes.bench, *task.sizes.screen] for value in size.values()]
         found = source_findings(
             ctx.candidate.source, reference=task.reference.cpp, function=task.signature.function, sizes=sizes
         )

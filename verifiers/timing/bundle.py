@@ -34,7 +34,7 @@ from tasks.kernel_library import kernel_library, kernel_symbol
 from tasks.model import KernelTask
 from tasks.probe_harness import PROBE_SOURCE, probe_source
 from tasks.timing_harness import TIMING_SOURCE, timing_source
-from verifiers.toolchain import CXX, Flavour, flavour_flags
+from verifiers.toolchain import CXX, LINK_FLAGS, Flavour, flavour_flags
 
 TIMING_BINARY = "timing"
 PROBE_BINARY = "probe"
@@ -96,7 +96,7 @@ def _library_script(task: KernelTask, index: int, inspect: bool) -> str:
     compile_ = [CXX, "-std=c++17", "-fopenmp", *flavour_flags(Flavour.release), "-fPIC"]
     compile_ += ["-include", SIGNATURE_HEADER, "-c", source, "-o", obj]
     rename = ["objcopy", "--redefine-sym", f"{task.signature.function}={kernel_symbol(index)}", obj]
-    link = [CXX, "-shared", "-fopenmp", obj, f"-Wl,--version-script=exports_{index}.map", "-Wl,-z,defs"]
+    link = [CXX, *LINK_FLAGS, "-shared", "-fopenmp", obj, f"-Wl,--version-script=exports_{index}.map", "-Wl,-z,defs"]
     link += ["-o", library]
     steps = [shlex.join(compile_)]
     if inspect:
@@ -109,7 +109,7 @@ def _library_script(task: KernelTask, index: int, inspect: bool) -> str:
 
 
 def _driver_script(source: str, binary: str) -> str:
-    return shlex.join([CXX, *_DRIVER_FLAGS, source, "-o", binary, "-ldl"])
+    return shlex.join([CXX, *_DRIVER_FLAGS, *LINK_FLAGS, source, "-o", binary, "-ldl"])
 
 
 def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, inspect: int | None = None) -> Bundle:

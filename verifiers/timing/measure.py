@@ -1,7 +1,8 @@
 """One interleaved timing run of the reference, the candidate and the current best, in one sandbox job.
 
-The timed instance is generated at the task's first bench size (or ``TimingSettings.size``) with a
-seed that no prompt ever showed: drawn once per process unless ``TimingSettings.seed`` fixes it.
+The timed instance is generated at the task's first bench size (its screen size with
+``TimingSettings.screen``, or ``TimingSettings.size``) with a seed that no prompt ever showed: drawn
+once per process unless ``TimingSettings.seed`` fixes it.
 Where its inputs are drawn freely, a second version with :data:`ALTERNATE_CHANGES` elements of each
 such input redrawn alternates with it from one iteration to the next (see ``tasks.timing_harness``):
 the same work, but no result can be reused from the previous call.
@@ -86,7 +87,7 @@ def timing_instance(task: KernelTask, settings: TimingSettings) -> Instance:
 
 def timing_versions(task: KernelTask, settings: TimingSettings) -> tuple[Instance, Instance | None]:
     """The timed instance and its second version (a few elements changed), when its inputs allow one."""
-    size = settings.size or task.sizes.bench[0]
+    size = settings.size or task.sizes.timed(settings.screen)
     seed = _PROCESS_SEED if settings.seed is None else settings.seed
     key = (task.name, task.version, tuple(sorted(size.items())), seed)
     with _instances_lock:

@@ -12,6 +12,9 @@ class TimingSettings(BaseModel):
 
     size: dict[str, int] | None = None
     """Size to time at instead of the task's first bench size (small sizes keep tests fast)."""
+    screen: bool = False
+    """Time at the task's screen size (``sizes.screen``, about a tenth of the bench work) instead of its bench
+    size, as a tournament does for every candidate; tasks without one are timed at their bench size."""
     seed: int | None = None
     """Seed of the timed instance; default: drawn once per process and never shown anywhere."""
     warmup: int = Field(default=1, ge=0)

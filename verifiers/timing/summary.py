@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tasks.model import size_text
 from verifiers.timing.measure import BEST, CANDIDATE, REFERENCE, Measurement
 from verifiers.timing.roofline import Roofline, roofline_fraction
 from verifiers.timing.stats import ratio_of_medians
@@ -39,7 +40,7 @@ def summarize(measurement: Measurement, roofline: Roofline | None, *, confidence
 
 def describe(timing: Timing) -> str:
     """One line for people and models, e.g. ``3.10x [2.95, 3.22] faster than the reference ...``."""
-    size = ", ".join(f"{k}={v}" for k, v in timing.size.items())
+    size = size_text(timing.size)
     text = (
         f"{timing.speedup:.2f}x [{timing.speedup_low:.2f}, {timing.speedup_high:.2f}] the reference's speed "
         f"at {size} with {timing.threads} threads ({timing.candidate_s * 1e3:.3g} ms vs "
