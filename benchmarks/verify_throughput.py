@@ -95,8 +95,9 @@ def main() -> None:
     finally:
         sandbox.close()
     names = [stage.stage.value for stage in stages]
-    size = size_text(parse_size(args.size) or task.sizes.timed(args.scale == "screen"))
-    print(f"\n{task.name} timed at {size}, sandbox {sandbox.name}, {args.workers} workers, stages: {', '.join(names)}")
+    size, precision = size_text(config.timing.timed_size(task)), config.timing.precision(task)
+    print(f"\n{task.name} timed at {size} to {precision:.0%}, sandbox {sandbox.name}, {args.workers} workers")
+    print(f"stages: {', '.join(names)}")
     print(f"verified {args.candidates} candidates ({accepted} accepted) in {elapsed:.1f} s")
     print(f"throughput: {args.candidates / elapsed * 60:.1f} candidates per minute (target: 15)")
     print(f"seconds per candidate: {elapsed / args.candidates:.2f}")

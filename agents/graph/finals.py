@@ -22,12 +22,6 @@ from agents.selection.scored import Scored
 from agents.selection.tournament import champion
 
 
-def screened(runtime: SolveRuntime) -> bool:
-    """Whether the run times its candidates at a smaller size than the bench size."""
-    timing = runtime.config.verify.timing
-    return timing.screen and timing.size is None and bool(runtime.task.sizes.screen)
-
-
 class Finalists:
     """Node ``finalists``: the champion first, then the fastest other accepted candidates."""
 
@@ -36,7 +30,7 @@ class Finalists:
 
     def __call__(self, state: SolveState) -> dict[str, Any]:
         best = state.get("best")
-        if best is None or not screened(self.runtime):
+        if best is None or not self.runtime.config.verify.timing.screening(self.runtime.task):
             return {"finalists": []}
         leader = Scored.model_validate(best).digest
         records: dict[str, dict[str, Any]] = {}

@@ -269,3 +269,14 @@ def test_timing_stage_fails_a_candidate_that_does_not_link_alone(local_sandbox, 
     assert verdict.stages[0].status is StageStatus.failed
     assert verdict.stages[0].reason == "timing.build_failed"
     assert "helper_from_elsewhere" in verdict.stages[0].feedback
+
+
+def test_a_screen_times_at_the_screen_size_to_the_looser_precision() -> None:
+    task = load_task(SUITE_DIR / "reduce-sum.yaml")
+    screen, bench = TimingSettings(screen=True), TimingSettings()
+    assert screen.timed_size(task) == task.sizes.screen[0] and screen.precision(task) == screen.screen_target
+    assert bench.timed_size(task) == task.sizes.bench[0] and bench.precision(task) == bench.target
+    fixed = TimingSettings(screen=True, size={"n": 1000})  # a fixed size is no screen
+    assert fixed.timed_size(task) == {"n": 1000} and fixed.precision(task) == fixed.target
+    unscreened = task.model_copy(update={"sizes": task.sizes.model_copy(update={"screen": []})})
+    assert screen.timed_size(unscreened) == task.sizes.bench[0] and screen.precision(unscreened) == screen.target

@@ -87,7 +87,7 @@ def timing_instance(task: KernelTask, settings: TimingSettings) -> Instance:
 
 def timing_versions(task: KernelTask, settings: TimingSettings) -> tuple[Instance, Instance | None]:
     """The timed instance and its second version (a few elements changed), when its inputs allow one."""
-    size = settings.size or task.sizes.timed(settings.screen)
+    size = settings.timed_size(task)
     seed = _PROCESS_SEED if settings.seed is None else settings.seed
     key = (task.name, task.version, tuple(sorted(size.items())), seed)
     with _instances_lock:
@@ -164,7 +164,7 @@ def run_timing(
         min_samples=settings.min_samples,
         max_samples=max(settings.max_samples, settings.min_samples),
         budget_s=settings.budget_s,
-        target=settings.target,
+        target=settings.precision(task),
         confidence=confidence,
         seed=sample_seed,
         binary=f"./{TIMING_BINARY}",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tasks.model import KernelTask
+
 
 class TimingSettings(BaseModel):
     """How candidates are timed against the reference (and the current best)."""
@@ -24,7 +26,22 @@ class TimingSettings(BaseModel):
     max_samples: int = Field(default=200, ge=2)
     target: float = Field(default=0.05, gt=0)
     """Sampling stops once the speedup's interval has a relative half-width below this..."""
+    screen_target: float = Field(default=0.10, gt=0)
+    """... or below this when timing at the screen size: a screen ranks candidates, and differences finer
+    than this are settled in the bench-size final at ``target``."""
     budget_s: float = Field(default=8.0, gt=0)
     """... or once sampling has taken this many seconds (whichever comes first, after ``min_samples``)."""
     resamples: int = Field(default=4000, ge=100)
     """Bootstrap resamples for the confidence intervals."""
+
+    def timed_size(self, task: KernelTask) -> dict[str, int]:
+        """The size ``task`` is timed at under these settings."""
+        return self.size or task.sizes.timed(self.screen)
+
+    def screening(self, task: KernelTask) -> bool:
+        """Whether ``task`` is timed at its screen size (smaller than its bench size)."""
+        return self.size is None and self.screen and bool(task.sizes.screen)
+
+    def precision(self, task: KernelTask) -> float:
+        """The relative half-width at which sampling ``task`` stops."""
+        return self.screen_target if self.screening(task) else self.target
