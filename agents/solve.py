@@ -60,8 +60,6 @@ def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sa
 
         return verify
 
-    at_bench = config.verify.model_copy(update={"timing": config.verify.timing.model_copy(update={"screen": False})})
-
     def publish(candidate: Candidate, verdict: Verdict, provenance: Provenance) -> str:
         record = library.publish(task, candidate, verdict, provenance, sandbox)
         return f"{kernels_library.store().root} (entry #{record.id})"
@@ -73,8 +71,8 @@ def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sa
         proposer=make_proposer(config, run),
         sandbox=sandbox,
         run=run,
-        verify=verifier(config.verify),
-        verify_final=verifier(at_bench),
+        verify=verifier(config.verify_settings()),
+        verify_final=verifier(config.verify_settings(final=True)),
         inspirations=[_elite(entry) for entry in entries],
         seeds=[Candidate(source=e.source, origin=f"library #{e.record.id}") for e in entries if e.name == task.name],
         publish=publish,

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from agents.budget import Budget
 from agents.model_config import ModelConfig
 from verifiers.context import VerifyConfig
-from verifiers.timing.settings import TimingSettings
 
 
 class ProposerKind(StrEnum):
@@ -46,9 +45,10 @@ class SolveConfig(BaseModel):
     """Candidates verified at once."""
     backend: str = "auto"
     """Sandbox backend: auto, docker or local."""
-    verify: VerifyConfig = Field(default_factory=lambda: VerifyConfig(timing=TimingSettings(screen=True)))
-    """Verification settings; candidates are timed at the task's screen size unless ``verify.timing.screen``
-    is false."""
+    verify: VerifyConfig = Field(default_factory=VerifyConfig)
+    screen: bool = True
+    """Time the tournament's candidates at the task's screen size, then decide the winner in a final at the
+    bench size (see ``agents.graph.finals``)."""
     finalists: int = Field(default=3, ge=1)
     """Best candidates of a screened run timed again at the bench size, where the winner is decided."""
     seed: int = 0
@@ -60,3 +60,9 @@ class SolveConfig(BaseModel):
         if self.proposer is ProposerKind.directory and self.candidates_dir is None:
             raise ValueError("the directory proposer needs a candidates directory (--candidates)")
         return self
+
+    def verify_settings(self, *, final: bool = False) -> VerifyConfig:
+        """The verification settings of the tournament (timed at the screen size when ``screen``) or of the
+        final (timed at the bench size)."""
+        screen = self.screen and not final
+        return self.verify.model_copy(update={"timing": self.verify.timing.model_copy(update={"screen": screen})})

@@ -30,7 +30,7 @@ class Finalists:
 
     def __call__(self, state: SolveState) -> dict[str, Any]:
         best = state.get("best")
-        if best is None or not self.runtime.config.verify.timing.screening(self.runtime.task):
+        if best is None or not self.runtime.config.verify_settings().timing.screening(self.runtime.task):
             return {"finalists": []}
         leader = Scored.model_validate(best).digest
         records: dict[str, dict[str, Any]] = {}

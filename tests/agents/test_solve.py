@@ -20,6 +20,7 @@ from agents.cli import app
 from agents.model_config import ModelConfig
 from agents.replay_server import ReplayEntry, ReplayServer
 from agents.solve import solve
+from agents.solve_config import SolveConfig
 from tasks import SUITE_DIR
 
 pytestmark = pytest.mark.usefixtures("clang")
@@ -193,7 +194,7 @@ def test_a_screened_tournament_is_decided_at_the_bench_size(tmp_path: Path):
     config = quick_config(
         proposer="directory", candidates_dir=folder, task=str(screened_task(tmp_path)), finalists=2, population=3
     )
-    config.verify.timing = config.verify.timing.model_copy(update={"size": None, "screen": True})
+    config.verify.timing = config.verify.timing.model_copy(update={"size": None})
     summary = solve(config, tmp_path / "runs")
 
     assert summary["verified"] == 3  # all three pass at the screen size
@@ -212,3 +213,11 @@ def test_a_screened_tournament_is_decided_at_the_bench_size(tmp_path: Path):
 def test_an_unscreened_run_has_no_final(tmp_path: Path):
     summary = solve(quick_config(), tmp_path / "runs")  # the timing size is fixed: nothing to screen
     assert summary["finals"] == [] and summary["winner"]["size"] == {"n": 400_000}
+
+
+def test_verification_settings_keep_the_screen_and_the_final_times_at_the_bench_size():
+    config = SolveConfig.model_validate({"task": "reduce-sum", "verify": {"seeds": [3]}})
+    tournament, final = config.verify_settings(), config.verify_settings(final=True)
+    assert tournament.timing.screen and not final.timing.screen
+    assert tournament.seeds == final.seeds == [3]
+    assert not SolveConfig.model_validate({"task": "reduce-sum", "screen": False}).verify_settings().timing.screen
