@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import signal
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import docker
 
@@ -22,7 +24,7 @@ from sandbox.container import JOB_UID, Box, ContainerSpec, ExecOutcome
 from sandbox.container_script import WORK_ROOT, job_command
 from sandbox.docker_client import connect, sweep_orphans
 from sandbox.exit_status import SIGNALLED, death_signal, signal_name
-from sandbox.job import Job, JobError, JobResult, JobStatus, Limits, check_relative_path
+from sandbox.job import Job, JobError, JobResult, JobStatus, Limits, check_relative_path, while_running
 from sandbox.pool import WarmPool
 
 _TIMEOUT_EXIT = 124
@@ -88,16 +90,14 @@ class DockerSandbox:
         box = self._pool.acquire(spec, fresh=fresh)
         reusable = False
         try:
-            try:
-                if archive is not None:
+            if archive is not None:
+                with _stale_if_reused(box):
                     box.put_archive(archive)
-                command = job_command(stage, job.limits, job.command)
-                exec_id, stream, started_at = box.start_exec(command, _env(job))
-            except docker.errors.APIError as exc:
-                if box.reused:
-                    raise _StaleContainer from exc
-                raise
-            outcome = box.finish_exec(exec_id, stream, started_at, job.limits)
+            command = job_command(stage, job.limits, job.command)
+            with while_running(job):
+                with _stale_if_reused(box):
+                    exec_id, stream, started_at = box.start_exec(command, _env(job))
+                outcome = box.finish_exec(exec_id, stream, started_at, job.limits)
             if outcome.setup_failed and box.reused:
                 raise _StaleContainer(outcome.stderr.text())
             result = _result(box, outcome, job.limits)
@@ -111,6 +111,17 @@ class DockerSandbox:
             return result
         finally:
             self._pool.release(box, reusable)
+
+
+@contextmanager
+def _stale_if_reused(box: Box) -> Iterator[None]:
+    """Docker refusing a reused container's request means that container went bad: start a fresh one."""
+    try:
+        yield
+    except docker.errors.APIError as exc:
+        if box.reused:
+            raise _StaleContainer from exc
+        raise
 
 
 def _left_nothing(box: Box, outcome: ExecOutcome) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
@@ -63,6 +65,9 @@ class Job(BaseModel):
     """Relative paths of files (or dirs, collected recursively) to bring back after the run."""
     image: str | None = None
     """Container image, for container backends; default: the backend's toolchain image."""
+    while_running: Callable[[], AbstractContextManager[object]] | None = Field(default=None, exclude=True, repr=False)
+    """Entered just before the command starts and left as soon as it ends, after the files are in and
+    before any is collected: for example a lock that keeps a measurement alone on the machine."""
 
     @field_validator("files", "executable", "collect", mode="after")
     @classmethod
@@ -70,6 +75,11 @@ class Job(BaseModel):
         for path in value:
             check_relative_path(path)
         return value
+
+
+def while_running(job: Job) -> AbstractContextManager[object]:
+    """What ``job`` holds while its command runs (nothing, unless it says)."""
+    return job.while_running() if job.while_running is not None else nullcontext()
 
 
 def check_relative_path(path: str) -> PurePosixPath:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sandbox.exit_status import death_signal, signal_name
 from sandbox.guarantees import Guarantee
-from sandbox.job import Job, JobError, JobResult, JobStatus, check_relative_path
+from sandbox.job import Job, JobError, JobResult, JobStatus, check_relative_path, while_running
 from sandbox.output import CappedBuffer, drain
 from sandbox.workdir import collect, populate
 
@@ -149,33 +149,34 @@ class LocalSandbox:
                 memory = limits.memory_mb * 2**20
                 resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
 
-        started = time.monotonic()
-        usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        try:
-            process = subprocess.Popen(
-                command,
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                preexec_fn=confine,
-            )
-        except OSError as exc:
-            return JobResult(status=JobStatus.sandbox_error, message=f"cannot start {command[0]!r}: {exc}")
-        out, err = CappedBuffer(limits.output_bytes), CappedBuffer(limits.output_bytes)
-        pumps = [drain(process.stdout, out), drain(process.stderr, err)]
-        timed_out = False
-        try:
-            process.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            _kill_group(process.pid)
-            process.wait()
-        for pump in pumps:
-            pump.join(timeout=5)
+        with while_running(job):
+            started = time.monotonic()
+            usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            try:
+                process = subprocess.Popen(
+                    command,
+                    cwd=workdir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                    preexec_fn=confine,
+                )
+            except OSError as exc:
+                return JobResult(status=JobStatus.sandbox_error, message=f"cannot start {command[0]!r}: {exc}")
+            out, err = CappedBuffer(limits.output_bytes), CappedBuffer(limits.output_bytes)
+            pumps = [drain(process.stdout, out), drain(process.stderr, err)]
+            timed_out = False
+            try:
+                process.wait(timeout=limits.wall_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill_group(process.pid)
+                process.wait()
+            for pump in pumps:
+                pump.join(timeout=5)
         wall = time.monotonic() - started
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)

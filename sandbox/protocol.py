@@ -17,7 +17,10 @@ class Sandbox(Protocol):
     """Limits or isolation properties this backend cannot guarantee (empty for a full sandbox)."""
 
     def run(self, job: Job) -> JobResult:
-        """Run ``job`` in a fresh work dir and return its result. Never raises for the job's own failures."""
+        """Run ``job`` in a fresh work dir and return its result. Never raises for the job's own failures.
+
+        The command runs inside ``job.while_running`` when that is given (see :func:`sandbox.job.while_running`).
+        """
         ...
 
     def close(self) -> None:

@@ -4,25 +4,34 @@ The driver is the same for every kernel of a signature, so its object file is co
 signature, flavour and sandbox backend (and kept for the process's life); each build then only
 compiles the kernel and links. Should the driver alone fail to build, the build compiles both
 sources in one go, so that its log says what went wrong.
+
+The kernel is compiled with the precompiled header of its leading standard includes
+(:mod:`verifiers.precompiled`). Should that build fail, it is built again without one, and that
+build's outcome and log count: a precompiled header never changes a build's verdict or its messages.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass
 
 from sandbox import Job, JobResult, Limits, Sandbox
 from tasks.harness import DRIVER_SOURCE, SIGNATURE_HEADER, driver_source, signature_header
 from tasks.model import KernelTask, Signature
+from verifiers.precompiled import Precompiled, precompiled_headers
 from verifiers.toolchain import (
     BINARY,
     DRIVER_OBJECT,
     KERNEL_SOURCE,
     Flavour,
     compile_command,
+    compiler_flags,
     driver_object_command,
 )
+
+log = logging.getLogger(__name__)
 
 _DRIVER_OBJECTS: dict[tuple[str, Flavour, str], bytes] = {}
 _DRIVER_LOCK = threading.Lock()
@@ -54,13 +63,23 @@ def build_kernel(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavo
     driver = driver_object(task.signature, sandbox, flavour, limits)
     if driver is not None:
         files[DRIVER_OBJECT] = driver
-        command = compile_command(flavour, driver=DRIVER_OBJECT)
     else:
         files[DRIVER_SOURCE] = driver_source(task.signature).encode()
-        command = compile_command(flavour)
-    result = sandbox.run(Job(command=command, files=files, limits=limits, collect=[BINARY]))
-    binary = result.files.get(BINARY) if result.succeeded else None
-    return Build(result=result, binary=binary)
+    driver_path = DRIVER_OBJECT if driver is not None else DRIVER_SOURCE
+
+    def compile_(precompiled: Precompiled | None) -> Build:
+        job_files = files if precompiled is None else {**files, precompiled.path: precompiled.content}
+        command = compile_command(flavour, driver=driver_path, precompiled=precompiled and precompiled.flags())
+        result = sandbox.run(Job(command=command, files=job_files, limits=limits, collect=[BINARY]))
+        return Build(result=result, binary=result.files.get(BINARY) if result.succeeded else None)
+
+    pch = precompiled_headers(source, compiler_flags(flavour), sandbox, limits)
+    if pch is not None and (build := compile_(pch)).ok:
+        return build
+    build = compile_(None)
+    if pch is not None and build.ok:
+        log.warning("%s: a kernel builds without its precompiled header %s but not with it", task.name, pch.path)
+    return build
 
 
 def driver_object(signature: Signature, sandbox: Sandbox, flavour: Flavour, limits: Limits) -> bytes | None:

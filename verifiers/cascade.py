@@ -84,16 +84,10 @@ def evaluate(
         if stopped:
             results.append(StageResult(stage=stage.stage, status=StageStatus.skipped, reason="earlier-stage-failed"))
             continue
-        preparing = 0.0  # seconds of work, not of waiting for the lock
-        if stage.measures:
-            with MACHINE.shared():
-                started = time.monotonic()
-                stage.prepare(ctx)
-                preparing = time.monotonic() - started
-        with MACHINE.exclusive() if stage.measures else MACHINE.shared():
+        with MACHINE.shared():
             started = time.monotonic()
             result = stage(ctx)
-            result.seconds = preparing + time.monotonic() - started
+            result.seconds = time.monotonic() - started
         results.append(result)
         stopped = result.status in (StageStatus.failed, StageStatus.error)
     timing = next((r.details.get("timing") for r in results if r.stage is Stage.timing), None)

@@ -175,12 +175,17 @@ def _include_violations(node: Node) -> list[Violation]:
     spelled = text(path)
     if path.type == "system_lib_string":
         header = spelled.strip("<>").strip()
-        if header in STANDARD_HEADERS or _INTRINSICS_HEADER.match(header):
+        if standard_header(header):
             return []
         return [Violation(Category.include, line, f"#include {spelled}")]
     if path.type == "string_literal" and spelled.strip('"') in ALLOWED_QUOTED:
         return []
     return [Violation(Category.include, line, f"#include {spelled}")]
+
+
+def standard_header(header: str) -> bool:
+    """Whether ``header`` (as in ``#include <header>``) is one a candidate may include."""
+    return header in STANDARD_HEADERS or _INTRINSICS_HEADER.match(header) is not None
 
 
 def _macro_violations(node: Node) -> list[Violation]:

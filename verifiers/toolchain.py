@@ -37,24 +37,33 @@ _FLAGS: dict[Flavour, list[str]] = {
 }
 
 
-def compile_command(flavour: Flavour = Flavour.release, driver: str = DRIVER_SOURCE) -> list[str]:
+def compile_command(
+    flavour: Flavour = Flavour.release, driver: str = DRIVER_SOURCE, *, precompiled: list[str] | None = None
+) -> list[str]:
     """The compiler invocation building the driver plus the kernel into :data:`BINARY`.
 
     ``driver`` is the driver's source, or its object file (:data:`DRIVER_OBJECT`) compiled earlier
     by :func:`driver_object_command` with the same flavour, which is then only linked.
+    ``precompiled`` are the flags of a precompiled header built with :func:`compiler_flags` of the
+    same flavour (see :mod:`verifiers.precompiled`).
     """
-    return [*_compiler(flavour), *LINK_FLAGS, driver, KERNEL_SOURCE, "-o", BINARY]
+    flags = [*compiler_flags(flavour), *(precompiled or []), *_INCLUDES]
+    return [*flags, *LINK_FLAGS, driver, KERNEL_SOURCE, "-o", BINARY]
 
 
 def driver_object_command(flavour: Flavour = Flavour.release) -> list[str]:
     """The compiler invocation building the driver alone into :data:`DRIVER_OBJECT`."""
-    return [*_compiler(flavour), "-c", DRIVER_SOURCE, "-o", DRIVER_OBJECT]
+    return [*compiler_flags(flavour), *_INCLUDES, "-c", DRIVER_SOURCE, "-o", DRIVER_OBJECT]
 
 
-def _compiler(flavour: Flavour) -> list[str]:
-    return [CXX, "-std=c++17", "-fopenmp", *_FLAGS[flavour], "-include", SIGNATURE_HEADER]
+def compiler_flags(flavour: Flavour = Flavour.release, *, pic: bool = False) -> list[str]:
+    """The compiler and the language, optimisation and sanitizer flags of a ``flavour`` build.
+
+    ``pic`` adds ``-fPIC``, for kernels built into shared libraries. A precompiled header used by a
+    build must be built with exactly these flags.
+    """
+    return [CXX, "-std=c++17", "-fopenmp", *_FLAGS[flavour], *(["-fPIC"] if pic else [])]
 
 
-def flavour_flags(flavour: Flavour = Flavour.release) -> list[str]:
-    """The optimisation and sanitizer flags of ``flavour`` (for builds other than the single-kernel driver)."""
-    return list(_FLAGS[flavour])
+_INCLUDES = ["-include", SIGNATURE_HEADER]
+"""Every kernel and driver is compiled with the generated declaration of the task's function included."""

@@ -13,6 +13,8 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -321,3 +323,32 @@ def test_a_gpu_job_sees_the_gpu(sandbox: Sandbox) -> None:
     result = sandbox.run(Job(command=["nvidia-smi", "-L"], limits=Limits(wall_s=60, gpu=True)))
     assert result.succeeded, result.stderr or result.message
     assert "GPU" in result.stdout
+
+
+def test_while_running_is_held_while_the_command_runs(sandbox: Sandbox) -> None:
+    """``Job.while_running`` is entered once before the command starts and left once after it ends."""
+    token, inside, events, observed = marker(), threading.Event(), [], []
+
+    @contextmanager
+    def hold() -> Iterator[None]:
+        events.append("enter")
+        inside.set()
+        yield
+        inside.clear()
+        events.append("exit")
+
+    def watch() -> None:
+        deadline = time.monotonic() + 20
+        while not observed and time.monotonic() < deadline:
+            if host_processes_with(f": {token}"):
+                observed.append(inside.is_set())
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    job = Job(command=["sh", "-c", f"sleep 2; : {token}; echo done > out"], collect=["out"], limits=QUICK)
+    result = sandbox.run(job.model_copy(update={"while_running": hold}))
+    watcher.join(25)
+    assert result.files["out"] == b"done\n"
+    assert events == ["enter", "exit"]
+    assert observed == [True], "the command was seen running outside while_running (or not at all)"

@@ -284,3 +284,25 @@ def test_candidate_passes_the_earlier_stages(path, local_sandbox, clang, tmp_pat
     candidate = Candidate(source=path.read_text(), origin=str(path))
     verdict = evaluate(task, candidate, local_sandbox, config=VerifyConfig(run_s=5), stages=core, logs_dir=tmp_path)
     assert verdict.accepted, verdict.feedback()
+
+
+def test_only_the_timed_probe_run_has_the_machine_to_itself(local_sandbox, clang, tmp_path):
+    """The reference, paused and perturbed runs share a job with no lock of its own; the repeat-timing run
+    (and no other) holds the machine exclusively while it runs."""
+    from sandbox import Job, JobResult
+    from verifiers.context import StageContext
+
+    held: dict[str, bool] = {}
+
+    class Recording:
+        name, unenforced = local_sandbox.name, local_sandbox.unenforced
+
+        def run(self, job: Job) -> JobResult:
+            runs = re.findall(r"\brun (ref|fast|slow|env)\b", " ".join(job.command))
+            held.update({name: job.while_running is not None for name in runs})
+            return local_sandbox.run(job)
+
+    source = next(path for path in HONEST if path.parent.name == "reduce-sum").read_text()
+    ctx = StageContext(REDUCE, Candidate(source=source), Recording(), _config("reduce-sum"), tmp_path)
+    assert AntiCheatStage._probe(ctx) == []
+    assert held == {"ref": False, "slow": False, "env": False, "fast": True}

@@ -37,8 +37,6 @@ class VersionSandbox:
 class CountingStage:
     """Returns a fixed status and counts its calls."""
 
-    measures = False
-
     def __init__(self, stage: Stage, status: StageStatus = StageStatus.passed) -> None:
         self.stage, self.status, self.calls = stage, status, 0
 

@@ -56,3 +56,36 @@ def test_an_exclusive_holder_is_alone_and_a_waiting_writer_goes_before_new_share
     for thread in threads:
         thread.join(5)
     assert order == ["sharer-1 out", "writer in", "writer out", "sharer-2 in"]
+
+
+def test_a_sharer_steps_aside_to_measure_and_takes_its_place_back() -> None:
+    """A stage holding the lock shared may run a measuring job exclusively: it waits for the other
+    sharers to leave, not for itself, and afterwards holds its share again before any waiting writer."""
+    lock = SharedExclusiveLock()
+    order: list[str] = []
+    other_inside, release_other = threading.Event(), threading.Event()
+
+    def other_sharer() -> None:
+        with lock.shared():
+            other_inside.set()
+            release_other.wait(5)
+            order.append("other out")
+
+    def measuring_stage() -> None:
+        with lock.shared():
+            with lock.exclusive():
+                order.append("measuring")
+            order.append(f"share back: {lock._sharers == 1 and not lock._writing}")
+
+    other = threading.Thread(target=other_sharer)
+    other.start()
+    other_inside.wait(5)
+    measuring = threading.Thread(target=measuring_stage)
+    measuring.start()
+    while not lock._writers_waiting:
+        threading.Event().wait(0.01)
+    release_other.set()
+    for thread in (other, measuring):
+        thread.join(5)
+    assert order == ["other out", "measuring", "share back: True"]
+    assert lock._sharers == 0 and lock.exclusive_s > 0

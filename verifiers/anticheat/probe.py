@@ -1,18 +1,24 @@
-"""Running the probe driver: the reference and the candidate over the probe plans, in one sandbox job.
+"""Running the probe driver: the reference and the candidate over the probe plans, in sandbox jobs.
 
-Four fresh processes, one after the other (so that they do not disturb each other's timings):
+Four fresh processes:
 
 * ``ref``: the reference on every saved instance, giving the expected results;
-* ``fast``: the candidate over the check plan then the repeat plan, back to back;
 * ``slow``: the candidate over the check plan with a pause before every call;
 * ``env``: the candidate over the check plan in a perturbed environment: ``OMP_NUM_THREADS``
-  unset, another ``HOME``, an unknown variable set, the driver renamed and run from another dir.
+  unset, another ``HOME``, an unknown variable set, the driver renamed and run from another dir;
+* ``fast``: the candidate over the check plan then the repeat plan, back to back.
+
+Only ``fast`` is timed (calls on repeated inputs against calls on fresh ones), so it runs in a job
+of its own that has the machine to itself while it runs (:data:`verifiers.machine_lock.MACHINE`).
+The :data:`UNTIMED_RUNS` share one job alongside other work, ``slow`` in the background of the
+other two, so that its pauses cost no time.
 """
 
 from __future__ import annotations
 
 import secrets
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,10 +29,13 @@ from tasks.kernel_library import kernel_library, kernel_symbol
 from tasks.probe_harness import PROBE_CALLS
 from tasks.timing_harness import sample_positions
 from verifiers.anticheat.plan import CHECK_PLAN, Call, plan_text, repeat_plan
+from verifiers.machine_lock import MACHINE
 from verifiers.timing.bundle import PROBE_BINARY, Bundle
 from verifiers.timing.measure import CANDIDATE, REFERENCE
 
 CANDIDATE_RUNS = ("fast", "slow", "env")
+UNTIMED_RUNS = ("ref", "slow", "env")
+TIMED_RUNS = ("fast",)
 
 
 class ProbeFailure(RuntimeError):
@@ -55,63 +64,90 @@ def _instance_files(root: str, name: str, instance: Instance) -> dict[str, bytes
     }
 
 
-def _script(threads: int) -> str:
+def _plans(cycles: int, delay_ms: int) -> dict[str, str]:
+    """Each run's plan file."""
+    check, repeats = CHECK_PLAN, repeat_plan(cycles)
+    saved = sorted({call.instance for call in check + repeats if call.save})
+    return {
+        "ref": plan_text([Call(name, 0, True, name) for name in saved]),
+        "fast": plan_text(check + repeats),
+        "slow": plan_text(check, delay_ms=delay_ms),
+        "env": plan_text(check),
+    }
+
+
+def _script(names: Sequence[str], threads: int) -> str:
+    """The job's shell script making the runs ``names``: ``slow`` first, in the background when there are others,
+    and ``env`` last (it changes directory)."""
     probe, alias = f"./{PROBE_BINARY}", f"k{secrets.token_hex(4)}"
     lib = {k: kernel_library(k) for k in (REFERENCE, CANDIDATE)}
     sym = {k: kernel_symbol(k) for k in (REFERENCE, CANDIDATE)}
     variable = f"X{secrets.token_hex(3).upper()}"
+    commands = {
+        "ref": [f"run ref {probe} ./{lib[REFERENCE]} {sym[REFERENCE]} in out/ref plan_ref.txt"],
+        "fast": [f"run fast {probe} ./{lib[CANDIDATE]} {sym[CANDIDATE]} in out/fast plan_fast.txt"],
+        "slow": [f"run slow {probe} ./{lib[CANDIDATE]} {sym[CANDIDATE]} in out/slow plan_slow.txt"],
+        "env": [
+            f"mkdir -p elsewhere/{alias} && cp {probe} elsewhere/{alias}/{alias} && cd elsewhere/{alias}",
+            f'run env env -u OMP_NUM_THREADS HOME=/nonexistent/{alias} {variable}=1 ./{alias} "$W/{lib[CANDIDATE]}" '
+            f'{sym[CANDIDATE]} "$W/in" "$W/out/env" "$W/plan_env.txt"',
+        ],
+    }
     lines = [
         'W="$PWD"',
         'run() { n=$1; shift; mkdir -p "$W/out/$n"; "$@" > "$W/out/$n.log" 2>&1; echo $? > "$W/out/$n.rc"; }',
-        f"run ref {probe} ./{lib[REFERENCE]} {sym[REFERENCE]} in out/ref plan_ref.txt",
         f"export OMP_NUM_THREADS={threads}",
-        f"run fast {probe} ./{lib[CANDIDATE]} {sym[CANDIDATE]} in out/fast plan_fast.txt",
-        f"run slow {probe} ./{lib[CANDIDATE]} {sym[CANDIDATE]} in out/slow plan_slow.txt",
-        f"mkdir -p elsewhere/{alias} && cp {probe} elsewhere/{alias}/{alias} && cd elsewhere/{alias}",
-        f'run env env -u OMP_NUM_THREADS HOME=/nonexistent/{alias} {variable}=1 ./{alias} "$W/{lib[CANDIDATE]}" '
-        f'{sym[CANDIDATE]} "$W/in" "$W/out/env" "$W/plan_env.txt"',
     ]
-    return "\n".join(lines)
+    if "slow" in names and len(names) > 1:
+        commands["slow"][-1] += " &"
+    for name in sorted(names, key=lambda name: (name != "slow", name == "env")):
+        lines += commands[name]
+    return "\n".join([*lines, "wait"])
+
+
+def _used_instances(plan: str) -> set[str]:
+    return {line.split()[1] for line in plan.splitlines() if line.startswith("call ")}
 
 
 def run_probes(
     sandbox: Sandbox,
     bundle: Bundle,
     instances: dict[str, Instance],
+    names: Sequence[str],
     *,
     cycles: int,
     delay_ms: int,
     threads: int,
     wall_s: float,
 ) -> dict[str, ProbeRun]:
-    """Run the reference and the candidate over the probe plans; the runs by name (``ref`` and the others)."""
-    check, repeats = CHECK_PLAN, repeat_plan(cycles)
-    saved = sorted({call.instance for call in check + repeats if call.save})
-    reference_plan = [Call(name, 0, True, name) for name in saved]
-    files: dict[str, bytes] = {
-        PROBE_BINARY: bundle.files[PROBE_BINARY],
-        "plan_ref.txt": plan_text(reference_plan).encode(),
-        "plan_fast.txt": plan_text(check + repeats).encode(),
-        "plan_slow.txt": plan_text(check, delay_ms=delay_ms).encode(),
-        "plan_env.txt": plan_text(check).encode(),
-    }
-    files.update({kernel_library(k): bundle.files[kernel_library(k)] for k in (REFERENCE, CANDIDATE)})
-    for name, instance in instances.items():
-        files.update(_instance_files("in", name, instance))
+    """Make the probe runs ``names`` (of ``ref``, ``fast``, ``slow``, ``env``) in one job; the runs by name.
+
+    Raises:
+        ProbeFailure: The job failed, or the reference failed under the probe driver.
+    """
+    plans = {name: text for name, text in _plans(cycles, delay_ms).items() if name in names}
+    files: dict[str, bytes] = {PROBE_BINARY: bundle.files[PROBE_BINARY]}
+    files.update({f"plan_{name}.txt": text.encode() for name, text in plans.items()})
+    kernels = [REFERENCE] if "ref" in names else []
+    kernels += [CANDIDATE] if set(names) & set(CANDIDATE_RUNS) else []
+    files.update({kernel_library(k): bundle.files[kernel_library(k)] for k in kernels})
+    for name in set().union(*map(_used_instances, plans.values())):
+        files.update(_instance_files("in", name, instances[name]))
     data_mb = sum(len(content) for content in files.values()) // 2**20
     job = Job(
-        command=["sh", "-c", _script(threads)],
+        command=["sh", "-c", _script(names, threads)],
         files=files,
         executable=[PROBE_BINARY],
         limits=Limits(wall_s=wall_s, memory_mb=1024 + 4 * data_mb),
         collect=["out"],
+        while_running=MACHINE.exclusive if set(names) & set(TIMED_RUNS) else None,
     )
     result = sandbox.run(job)
     if result.status.value not in ("ok", "output-capped"):
         raise ProbeFailure(f"probe job {result.status.value}: {result.message}")
     task = next(iter(instances.values())).task
-    runs = {name: _read_run(result, name, task) for name in ("ref", *CANDIDATE_RUNS)}
-    if runs["ref"].exit_code != 0:
+    runs = {name: _read_run(result, name, task) for name in names}
+    if "ref" in runs and runs["ref"].exit_code != 0:
         raise ProbeFailure(f"the reference failed under the probe driver: {runs['ref'].log[-2000:]}")
     return runs
 

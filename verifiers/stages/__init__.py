@@ -9,12 +9,14 @@ from verifiers.verdict import Stage, StageResult
 
 
 class VerifierStage(Protocol):
-    """One stage of the cascade."""
+    """One stage of the cascade.
+
+    Stages run with :data:`verifiers.machine_lock.MACHINE` held shared; a job whose figures other
+    work on the machine would distort holds it exclusively while its command runs
+    (``Job.while_running=MACHINE.exclusive``).
+    """
 
     stage: Stage
-    measures: bool
-    """True for stages whose figures other work on the machine would distort: they run alone, after a
-    ``prepare(ctx)`` method of theirs (builds, inputs) has run alongside other work."""
 
     def __call__(self, ctx: StageContext) -> StageResult:
         """Judge ``ctx.candidate``; never raises for the candidate's own faults."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from tasks.instance import Instance
 from verifiers.anticheat.findings import Finding, worst
 from verifiers.anticheat.judge import probe_findings
 from verifiers.anticheat.plan import probe_instances, probe_size, repeat_plan
-from verifiers.anticheat.probe import ProbeFailure, run_probes
+from verifiers.anticheat.probe import TIMED_RUNS, UNTIMED_RUNS, ProbeFailure, ProbeRun, run_probes
 from verifiers.anticheat.static import source_findings, symbol_findings
 from verifiers.anticheat.timed import roofline_findings, timed_result_findings
 from verifiers.context import StageContext
@@ -38,15 +39,12 @@ class AntiCheatStage:
     4. ``roofline``: the timed median call against the time the machine needs to move the task's
        declared bytes (the memory side of the roofline).
 
-    It reuses the timing stage's bundle and measurement from the context when they are there.
+    It reuses the timing stage's bundle and measurement from the context when they are there. The
+    probe runs that are not timed (the reference, the paused and the perturbed runs) are made in one
+    job alongside other candidates' work; only the timed one has the machine to itself.
     """
 
     stage = Stage.anticheat
-    measures = True
-
-    def prepare(self, ctx: StageContext) -> None:
-        """Build the kernel bundle (the timing stage usually has)."""
-        context_bundle(ctx)
 
     def __call__(self, ctx: StageContext) -> StageResult:
         bundle = context_bundle(ctx)
@@ -92,18 +90,9 @@ class AntiCheatStage:
 
     @staticmethod
     def _probe(ctx: StageContext) -> list[Finding]:
-        settings = ctx.config.anticheat
-        instances = probe_instances(ctx.task, probe_size(ctx.task, settings.probe_size), REPEAT_CYCLES)
-        runs = run_probes(
-            ctx.sandbox,
-            context_bundle(ctx),
-            instances,
-            cycles=REPEAT_CYCLES,
-            delay_ms=settings.delay_ms,
-            threads=timing_threads(ctx),
-            wall_s=ctx.task.limits.bench_s,
-        )
-        return probe_findings(ctx.task, runs, repeat_plan(REPEAT_CYCLES), settings)
+        instances = probe_instances(ctx.task, probe_size(ctx.task, ctx.config.anticheat.probe_size), REPEAT_CYCLES)
+        runs = _run_probes(ctx, instances, UNTIMED_RUNS) | _run_probes(ctx, instances, TIMED_RUNS)
+        return probe_findings(ctx.task, runs, repeat_plan(REPEAT_CYCLES), ctx.config.anticheat)
 
     @staticmethod
     def _roofline(ctx: StageContext) -> list[Finding]:
@@ -138,3 +127,16 @@ class AntiCheatStage:
         return StageResult(
             stage=self.stage, status=StageStatus.error, reason="anticheat.unavailable", feedback=message, logs=str(logs)
         )
+
+
+def _run_probes(ctx: StageContext, instances: dict[str, Instance], names: tuple[str, ...]) -> dict[str, ProbeRun]:
+    return run_probes(
+        ctx.sandbox,
+        context_bundle(ctx),
+        instances,
+        names,
+        cycles=REPEAT_CYCLES,
+        delay_ms=ctx.config.anticheat.delay_ms,
+        threads=timing_threads(ctx),
+        wall_s=ctx.task.limits.bench_s,
+    )

@@ -12,7 +12,6 @@ class CompileStage:
     """clang++ -O3 -march=native -fopenmp; the build stays in ``ctx.builds`` for later stages."""
 
     stage = Stage.compile
-    measures = False
 
     def __call__(self, ctx: StageContext) -> StageResult:
         build = ctx.build(Flavour.release)

@@ -73,7 +73,6 @@ class CorrectnessStage:
     """Outputs against the oracle or reference, under several thread counts and seeds."""
 
     stage = Stage.correctness
-    measures = False
 
     def __call__(self, ctx: StageContext) -> StageResult:
         log = ctx.log_path("correctness.log")

@@ -33,7 +33,6 @@ class MemoryStage:
     """AddressSanitizer + UBSan."""
 
     stage = Stage.memory
-    measures = False
 
     def __call__(self, ctx: StageContext) -> StageResult:
         threads = max(ctx.config.thread_counts)

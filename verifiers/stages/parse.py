@@ -19,7 +19,6 @@ class ParseStage:
     """Static checks of the candidate's source."""
 
     stage = Stage.parse
-    measures = False
 
     def __call__(self, ctx: StageContext) -> StageResult:
         source = ctx.candidate.source

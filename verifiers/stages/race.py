@@ -36,7 +36,6 @@ class RaceStage:
     """ThreadSanitizer + Archer."""
 
     stage = Stage.race
-    measures = False
 
     def __call__(self, ctx: StageContext) -> StageResult:
         sizes = race_sizes(ctx.task)

@@ -7,7 +7,7 @@ import logging
 
 from verifiers.context import StageContext
 from verifiers.timing.bundle import Bundle
-from verifiers.timing.measure import CANDIDATE, context_bundle, context_measurement, timing_versions
+from verifiers.timing.measure import CANDIDATE, context_bundle, context_measurement
 from verifiers.timing.roofline import Roofline
 from verifiers.timing.roofline_cache import machine_roofline
 from verifiers.timing.roofline_probe import ProbeError
@@ -28,12 +28,6 @@ class TimingStage:
     """
 
     stage = Stage.timing
-    measures = True
-
-    def prepare(self, ctx: StageContext) -> None:
-        """Build the timing program and generate the timed inputs (no measuring yet)."""
-        if context_bundle(ctx).ok:
-            timing_versions(ctx.task, ctx.config.timing)
 
     def __call__(self, ctx: StageContext) -> StageResult:
         bundle = context_bundle(ctx)

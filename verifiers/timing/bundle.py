@@ -18,7 +18,9 @@ and OpenMP runtimes, and the drivers load each library with ``RTLD_LOCAL``: no k
 another kernel's code, in particular a candidate cannot call the reference.
 
 Built parts are cached in memory by content (source, flags, sandbox backend), so the drivers and the
-reference are built once per process rather than once per candidate.
+reference are built once per process rather than once per candidate. Kernels are compiled with the
+precompiled header of their leading standard includes (:mod:`verifiers.precompiled`); a kernel that
+then fails to build is built again without it, whose outcome counts.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from tasks.kernel_library import kernel_library, kernel_symbol
 from tasks.model import KernelTask
 from tasks.probe_harness import PROBE_SOURCE, probe_source
 from tasks.timing_harness import TIMING_SOURCE, timing_source
-from verifiers.toolchain import CXX, LINK_FLAGS, Flavour, flavour_flags
+from verifiers.precompiled import precompiled_headers
+from verifiers.toolchain import CXX, LINK_FLAGS, Flavour, compiler_flags
 
 TIMING_BINARY = "timing"
 PROBE_BINARY = "probe"
@@ -90,11 +93,13 @@ def _key(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _library_script(task: KernelTask, index: int, inspect: bool) -> str:
+_KERNEL_FLAGS = compiler_flags(Flavour.release, pic=True)
+
+
+def _library_script(task: KernelTask, index: int, inspect: bool, precompiled: list[str]) -> str:
     """Shell commands building kernel ``index`` into its library (and reporting its symbols)."""
     source, obj, library = f"kernel_{index}.cpp", f"kernel_{index}.o", kernel_library(index)
-    compile_ = [CXX, "-std=c++17", "-fopenmp", *flavour_flags(Flavour.release), "-fPIC"]
-    compile_ += ["-include", SIGNATURE_HEADER, "-c", source, "-o", obj]
+    compile_ = [*_KERNEL_FLAGS, *precompiled, "-include", SIGNATURE_HEADER, "-c", source, "-o", obj]
     rename = ["objcopy", "--redefine-sym", f"{task.signature.function}={kernel_symbol(index)}", obj]
     link = [CXX, *LINK_FLAGS, "-shared", "-fopenmp", obj, f"-Wl,--version-script=exports_{index}.map", "-Wl,-z,defs"]
     link += ["-o", library]
@@ -112,7 +117,9 @@ def _driver_script(source: str, binary: str) -> str:
     return shlex.join([CXX, *_DRIVER_FLAGS, *LINK_FLAGS, source, "-o", binary, "-ldl"])
 
 
-def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, inspect: int | None = None) -> Bundle:
+def build_bundle(
+    task: KernelTask, sources: list[str], sandbox: Sandbox, *, inspect: int | None = None, precompile: bool = True
+) -> Bundle:
     """Build ``sources`` into kernel libraries 0, 1, ... plus the timing and probe drivers of ``task``.
 
     Args:
@@ -120,7 +127,9 @@ def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, insp
         sources: Kernel sources, in kernel order (the reference first by convention).
         sandbox: Where the compilers run.
         inspect: Index of a kernel whose symbols to report (the candidate); never taken from the cache.
+        precompile: Compile kernels with precompiled headers (kernels that fail so are built again without).
     """
+    limits = Limits(wall_s=task.limits.compile_s, memory_mb=4096, pids=128)
     header = signature_header(task.signature)
     drivers = {
         TIMING_BINARY: (TIMING_SOURCE, timing_source(task)),
@@ -129,6 +138,8 @@ def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, insp
     files: dict[str, bytes] = {SIGNATURE_HEADER: header.encode()}
     todo: dict[str, tuple[str, str, str]] = {}
     """Parts to build: name -> (output path, cache key, shell command)."""
+    precompiled: set[str] = set()
+    """Parts compiled with a precompiled header."""
     found: dict[str, bytes] = {}
     for binary, (source_name, text) in drivers.items():
         key = _key(sandbox.name, CXX, *_DRIVER_FLAGS, text)
@@ -139,13 +150,17 @@ def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, insp
         todo[binary] = (binary, key, _driver_script(source_name, binary))
     for index, source in enumerate(sources):
         library = kernel_library(index)
-        key = _key(sandbox.name, CXX, *flavour_flags(Flavour.release), header, str(index), source)
+        key = _key(sandbox.name, *_KERNEL_FLAGS, header, str(index), source)
         if key in _cache and index != inspect:
             found[library] = _cache[key]
             continue
         files[f"kernel_{index}.cpp"] = source.encode()
         files[f"exports_{index}.map"] = f"{{ global: {kernel_symbol(index)}; local: *; }};\n".encode()
-        todo[f"lib{index}"] = (library, key, _library_script(task, index, index == inspect))
+        pch = precompiled_headers(source, _KERNEL_FLAGS, sandbox, limits) if precompile else None
+        if pch is not None:
+            files[pch.path] = pch.content
+            precompiled.add(f"lib{index}")
+        todo[f"lib{index}"] = (library, key, _library_script(task, index, index == inspect, pch.flags() if pch else []))
     if not todo:
         return Bundle(files=found)
     script = ["mkdir -p log"]
@@ -155,7 +170,7 @@ def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, insp
     job = Job(
         command=["sh", "-c", "\n".join(script)],
         files=files,
-        limits=Limits(wall_s=task.limits.compile_s, memory_mb=4096, pids=128),
+        limits=limits,
         collect=["log", "sym", *(path for path, _, _ in todo.values())],
     )
     result = sandbox.run(job)
@@ -167,6 +182,8 @@ def build_bundle(task: KernelTask, sources: list[str], sandbox: Sandbox, *, insp
             continue
         found[path] = result.files[path]
         _remember(key, result.files[path])
+    if precompiled & failures.keys():
+        return build_bundle(task, sources, sandbox, inspect=inspect, precompile=False)
     symbols = _symbols(result) if inspect is not None and kernel_library(inspect) in found else None
     return Bundle(files=found, failures=failures, symbols=symbols, result=result)
 

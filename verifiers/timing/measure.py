@@ -27,6 +27,7 @@ from tasks.perturb import differences, perturbed
 from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, VERSION_FILE, result_dir, timing_command
 from verifiers.context import StageContext
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
+from verifiers.machine_lock import MACHINE
 from verifiers.timing.bundle import TIMING_BINARY, Bundle, build_bundle
 from verifiers.timing.settings import TimingSettings
 
@@ -183,6 +184,7 @@ def run_timing(
         env={"OMP_NUM_THREADS": str(threads)},
         limits=Limits(wall_s=task.limits.bench_s, memory_mb=1024 + data_mb * (kernels + 2)),
         collect=[OUT_DIR],
+        while_running=MACHINE.exclusive,
     )
     result = sandbox.run(job)
     if not result.succeeded:

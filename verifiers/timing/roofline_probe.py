@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sandbox import Job, Limits, Sandbox
 from verifiers.hardware import hardware_fingerprint
+from verifiers.machine_lock import MACHINE
 from verifiers.timing.roofline import BandwidthPoint, Roofline
 from verifiers.toolchain import CXX
 
@@ -149,6 +150,7 @@ def measure_roofline(
         files={SOURCE: PROBE_SOURCE.encode()},
         env={"OMP_NUM_THREADS": str(threads), "OMP_PROC_BIND": "spread"},
         limits=Limits(wall_s=300, memory_mb=1024 + 2 * max(sets) // 2**20),
+        while_running=MACHINE.exclusive,
     )
     result = sandbox.run(job)
     if not result.succeeded:
