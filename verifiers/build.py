@@ -69,7 +69,8 @@ def build_kernel(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavo
 
     def compile_(precompiled: Precompiled | None) -> Build:
         job_files = files if precompiled is None else {**files, precompiled.path: precompiled.content}
-        command = compile_command(flavour, driver=driver_path, precompiled=precompiled and precompiled.flags())
+        pch_flags = precompiled.flags() if precompiled is not None else None
+        command = compile_command(flavour, driver=driver_path, precompiled=pch_flags)
         result = sandbox.run(Job(command=command, files=job_files, limits=limits, collect=[BINARY]))
         return Build(result=result, binary=result.files.get(BINARY) if result.succeeded else None)
 

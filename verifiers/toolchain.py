@@ -17,6 +17,8 @@ CXX = "clang++"
 """The compiler: clang, because libomp + Archer gives race reports without libgomp's false positives."""
 LINK_FLAGS = ["-fuse-ld=lld"]
 """Flags of every link: LLVM's lld links a sanitized driver in a third of the time GNU ld takes."""
+SIGNATURE_INCLUDE = ["-include", SIGNATURE_HEADER]
+"""Every kernel and driver is compiled with the generated declaration of the task's function included."""
 
 
 class Flavour(StrEnum):
@@ -47,13 +49,13 @@ def compile_command(
     ``precompiled`` are the flags of a precompiled header built with :func:`compiler_flags` of the
     same flavour (see :mod:`verifiers.precompiled`).
     """
-    flags = [*compiler_flags(flavour), *(precompiled or []), *_INCLUDES]
+    flags = [*compiler_flags(flavour), *(precompiled or []), *SIGNATURE_INCLUDE]
     return [*flags, *LINK_FLAGS, driver, KERNEL_SOURCE, "-o", BINARY]
 
 
 def driver_object_command(flavour: Flavour = Flavour.release) -> list[str]:
     """The compiler invocation building the driver alone into :data:`DRIVER_OBJECT`."""
-    return [*compiler_flags(flavour), *_INCLUDES, "-c", DRIVER_SOURCE, "-o", DRIVER_OBJECT]
+    return [*compiler_flags(flavour), *SIGNATURE_INCLUDE, "-c", DRIVER_SOURCE, "-o", DRIVER_OBJECT]
 
 
 def compiler_flags(flavour: Flavour = Flavour.release, *, pic: bool = False) -> list[str]:
@@ -63,7 +65,3 @@ def compiler_flags(flavour: Flavour = Flavour.release, *, pic: bool = False) -> 
     build must be built with exactly these flags.
     """
     return [CXX, "-std=c++17", "-fopenmp", *_FLAGS[flavour], *(["-fPIC"] if pic else [])]
-
-
-_INCLUDES = ["-include", SIGNATURE_HEADER]
-"""Every kernel and driver is compiled with the generated declaration of the task's function included."""

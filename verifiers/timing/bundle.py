@@ -37,7 +37,7 @@ from tasks.model import KernelTask
 from tasks.probe_harness import PROBE_SOURCE, probe_source
 from tasks.timing_harness import TIMING_SOURCE, timing_source
 from verifiers.precompiled import precompiled_headers
-from verifiers.toolchain import CXX, LINK_FLAGS, Flavour, compiler_flags
+from verifiers.toolchain import CXX, LINK_FLAGS, SIGNATURE_INCLUDE, Flavour, compiler_flags
 
 TIMING_BINARY = "timing"
 PROBE_BINARY = "probe"
@@ -99,7 +99,7 @@ _KERNEL_FLAGS = compiler_flags(Flavour.release, pic=True)
 def _library_script(task: KernelTask, index: int, inspect: bool, precompiled: list[str]) -> str:
     """Shell commands building kernel ``index`` into its library (and reporting its symbols)."""
     source, obj, library = f"kernel_{index}.cpp", f"kernel_{index}.o", kernel_library(index)
-    compile_ = [*_KERNEL_FLAGS, *precompiled, "-include", SIGNATURE_HEADER, "-c", source, "-o", obj]
+    compile_ = [*_KERNEL_FLAGS, *precompiled, *SIGNATURE_INCLUDE, "-c", source, "-o", obj]
     rename = ["objcopy", "--redefine-sym", f"{task.signature.function}={kernel_symbol(index)}", obj]
     link = [CXX, *LINK_FLAGS, "-shared", "-fopenmp", obj, f"-Wl,--version-script=exports_{index}.map", "-Wl,-z,defs"]
     link += ["-o", library]
