@@ -3,26 +3,33 @@
 The container idles (``sleep infinity`` under Docker's init, as uid 0 with no capabilities, so that the
 job cannot signal it) until a job is exec'd into it as the unprivileged job user. Its root file system
 is read-only; the only writable place of any size is ``/work``, an anonymous tmpfs volume with a size
-limit (a volume, so that ``put_archive``/``get_archive`` reach it despite the read-only root).
+limit.
+
+A job is one exec of the job script (:mod:`sandbox.container_script`): the host sends the job's files
+as a tar on its stdin and then a random marker, which starts the job; the script prints the marker
+on stdout once the job is over, followed by a tar of the files to collect (:mod:`sandbox.exec_output`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import secrets
+import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import docker
 from docker.models.containers import Container
 from docker.types import DeviceRequest, DriverConfig, Mount, Ulimit
+from docker.utils.socket import frames_iter
 
-from sandbox.archive import unpack_files
 from sandbox.container_script import SETUP_FAILED, SETUP_MESSAGE, WORK_ROOT
-from sandbox.job import Job, Limits, check_relative_path
-from sandbox.output import CappedBuffer
+from sandbox.exec_output import ExecOutput
+from sandbox.job import Job, Limits
 from sandbox.ownership import sandbox_labels
 
 JOB_UID = 65534
@@ -33,6 +40,8 @@ _PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NOFILE = 4096
 _HOST_GRACE_S = 5.0
 """How long past its wall time (plus the script's own kill grace) the host waits before killing the container."""
+_TRANSFER_S = 120.0
+"""Longest the job's files may take to go in, or its collected files to come back."""
 
 
 @dataclass(frozen=True)
@@ -115,15 +124,27 @@ class ExecOutcome:
     host_killed: bool
     """The job outlived its wall time plus grace and the host killed the whole container."""
     wall_s: float
-    stdout: CappedBuffer
-    stderr: CappedBuffer
+    """From the job's start to its end (or to the host's kill)."""
+    output: ExecOutput
     started_at: float
     """Epoch time the exec started (for the daemon's event log)."""
 
     @property
     def setup_failed(self) -> bool:
         """The job script could not prepare the job, which did not run."""
-        return self.exit_code == SETUP_FAILED and SETUP_MESSAGE in self.stderr.text()
+        return self.exit_code == SETUP_FAILED and SETUP_MESSAGE in self.output.stderr.text()
+
+
+@dataclass(frozen=True)
+class StartedExec:
+    """An exec of the job script, started and waiting for its files."""
+
+    exec_id: str
+    stream: object
+    """docker-py's socket of the exec: its stdin, and its multiplexed stdout and stderr."""
+    sock: socket.socket
+    """The plain socket under ``stream``, in blocking mode."""
+    started_at: float
 
 
 class Box:
@@ -152,31 +173,57 @@ class Box:
     def name(self) -> str:
         return self.container.name
 
-    def put_archive(self, archive: bytes) -> None:
-        """Unpack a tar (made by :func:`sandbox.archive.pack_job`) into the work root."""
-        if not self.container.put_archive(WORK_ROOT, archive):
-            raise docker.errors.APIError(f"put_archive into {self.name} failed")
-
-    def start_exec(self, command: list[str], env: dict[str, str]) -> tuple[str, Iterator, float]:
-        """Start ``command`` as the job user; return the exec id, its (stdout, stderr) stream and start time."""
+    def start_exec(self, command: list[str], env: dict[str, str]) -> StartedExec:
+        """Start ``command`` as the job user, its stdin open for the job script's input."""
         api = self.client.api
-        exec_id = api.exec_create(self.container.id, command, user=f"{JOB_UID}:{JOB_UID}", environment=env)["Id"]
+        user = f"{JOB_UID}:{JOB_UID}"
+        exec_id = api.exec_create(self.container.id, command, stdin=True, user=user, environment=env)["Id"]
         started_at = time.time()
-        return exec_id, api.exec_start(exec_id, stream=True, demux=True), started_at
+        stream = api.exec_start(exec_id, socket=True)
+        sock = getattr(stream, "_sock", stream)  # a unix socket comes wrapped in a SocketIO
+        sock.settimeout(None)  # before any thread uses it: the switch races with a send in progress
+        return StartedExec(exec_id, stream, sock, started_at)
 
-    def finish_exec(self, exec_id: str, stream: Iterator, started_at: float, limits: Limits) -> ExecOutcome:
-        """Read the exec's output under the caps until it ends, or kill the container past the deadline."""
-        out, err = CappedBuffer(limits.output_bytes), CappedBuffer(limits.output_bytes)
-        begun = time.monotonic()
-        pump = threading.Thread(target=_pump, args=(stream, out, err), daemon=True)
-        pump.start()
-        pump.join(limits.wall_s + 1 + _HOST_GRACE_S)
-        wall = time.monotonic() - begun
-        if pump.is_alive():
+    def finish_exec(
+        self,
+        started: StartedExec,
+        files: bytes,
+        limits: Limits,
+        collect_bytes: int,
+        while_running: Callable[[], AbstractContextManager[object]],
+    ) -> ExecOutcome:
+        """Feed the job script its files, let the job start inside ``while_running``, and read its output.
+
+        The container is killed if the job outlives its wall time plus a grace.
+
+        Raises:
+            docker.errors.DockerException: the files did not go in, or the collected ones did not come
+                back, within :data:`_TRANSFER_S` (the container is killed), or the daemon's connection broke.
+        """
+        marker = secrets.token_hex(16).encode()
+        output = ExecOutput(marker, limits.output_bytes, collect_bytes)
+        threading.Thread(target=_pump, args=(started, output), daemon=True).start()
+        feed = _Feed(started.sock, files)
+        feed.start()
+        feed.join(_TRANSFER_S)
+        if feed.is_alive() or feed.error is not None:
             self.kill()
-            pump.join(_HOST_GRACE_S)
-            return ExecOutcome(None, True, wall, out, err, started_at)
-        return ExecOutcome(self._exit_code(exec_id), False, wall, out, err, started_at)
+            raise feed.error or docker.errors.DockerException(f"the job's files did not go in within {_TRANSFER_S:g} s")
+        with while_running():
+            begun = time.monotonic()
+            _send(started.sock, marker + b"\n")
+            with contextlib.suppress(OSError):
+                started.sock.shutdown(socket.SHUT_WR)
+            over = output.job_over.wait(limits.wall_s + 1 + _HOST_GRACE_S)
+            wall = time.monotonic() - begun
+        if not over:
+            self.kill()
+            output.closed.wait(_HOST_GRACE_S)
+            return ExecOutcome(None, True, wall, output, started.started_at)
+        if not output.closed.wait(_TRANSFER_S):
+            self.kill()
+            raise docker.errors.DockerException(f"the collected files did not come back within {_TRANSFER_S:g} s")
+        return ExecOutcome(self._exit_code(started.exec_id), False, wall, output, started.started_at)
 
     def _exit_code(self, exec_id: str) -> int | None:
         deadline = time.monotonic() + _HOST_GRACE_S
@@ -211,33 +258,45 @@ class Box:
                 return False
         return True
 
-    def collect(self, paths: list[str], max_bytes: int) -> dict[str, bytes]:
-        """The regular files at ``paths`` (dirs recursively) in the work dir; symlinks are skipped."""
-        found: dict[str, bytes] = {}
-        for rel in paths:
-            pure = check_relative_path(rel)
-            try:
-                chunks, stat = self.container.get_archive(f"{WORK_ROOT}/{pure}")
-            except docker.errors.NotFound:
-                continue
-            if stat.get("linkTarget"):
-                continue
-            budget = max_bytes - sum(map(len, found.values()))
-            found.update(unpack_files(chunks, pure.parent, budget))
-        return found
-
     def kill(self) -> None:
         """SIGKILL the container's init, ending every process in it (the container stays, stopped)."""
         with contextlib.suppress(docker.errors.APIError):
             self.container.kill()
 
 
-def _pump(stream: Iterator[tuple[bytes | None, bytes | None]], out: CappedBuffer, err: CappedBuffer) -> None:
+def _pump(started: StartedExec, output: ExecOutput) -> None:
+    """Read the exec's frames into ``output``, then shut the socket so that a blocked send gives up."""
     try:
-        for stdout, stderr in stream:
-            if stdout:
-                out.write(stdout)
-            if stderr:
-                err.write(stderr)
-    except (OSError, ValueError, docker.errors.DockerException):
-        pass  # the container was killed under the stream
+        output.pump(frames_iter(started.stream, tty=False))
+    finally:
+        with contextlib.suppress(OSError):
+            started.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _send(sock: socket.socket, data: bytes) -> None:
+    """Send ``data`` to the exec's stdin; a script that stopped reading (it failed, or was killed) is no error.
+
+    Raises:
+        docker.errors.DockerException: the connection to the daemon failed otherwise.
+    """
+    try:
+        sock.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    except OSError as exc:
+        raise docker.errors.DockerException(f"sending to the job's stdin failed: {exc}") from exc
+
+
+class _Feed(threading.Thread):
+    """Sends the job's files to the exec's stdin in the background, while its output is being read."""
+
+    def __init__(self, sock: socket.socket, data: bytes) -> None:
+        super().__init__(daemon=True)
+        self._sock, self._data = sock, data
+        self.error: docker.errors.DockerException | None = None
+
+    def run(self) -> None:
+        try:
+            _send(self._sock, self._data)
+        except docker.errors.DockerException as exc:
+            self.error = exc

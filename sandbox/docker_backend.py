@@ -1,9 +1,9 @@
 """The docker backend: every job in a hardened container, warm containers reused across jobs.
 
-Per job: its files go into a staging dir of the container's tmpfs with ``put_archive``; the job script
-(:mod:`sandbox.container_script`) runs it as ``nobody`` under ``timeout``; the host kills the whole
-container if the job outlives its wall time by more than a grace; outputs come back with
-``get_archive``. Container-wide limits (memory = memory + swap, pids, CPU quota, work-dir size, file
+A job is a single exec of the job script (:mod:`sandbox.container_script`), which takes the job's files
+as a tar on its stdin, runs the job as ``nobody`` under ``timeout`` and sends the collected files back
+as a tar on its stdout; the host kills the whole container if the job outlives its wall time by more
+than a grace. Container-wide limits (memory = memory + swap, pids, CPU quota, work-dir size, file
 size, GPU) come from the job's :class:`~sandbox.job.Limits`, so jobs share a warm container only
 with jobs of equal limits. A warm container is reused only if no process of the job survived it.
 """
@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import docker
 
-from sandbox.archive import pack_job
+from sandbox.archive import pack_job, unpack_collected
 from sandbox.constants import DEFAULT_IMAGE
 from sandbox.container import JOB_UID, Box, ContainerSpec, ExecOutcome
 from sandbox.container_script import WORK_ROOT, job_command
@@ -62,19 +61,18 @@ class DockerSandbox:
         """Run ``job`` in a container; failures of the job itself come back as statuses, never raised."""
         if job.limits.network:
             return _error("the docker backend gives jobs no network; use the local backend for networked jobs")
-        stage = f".stage-{uuid.uuid4().hex}"
         try:
             for rel in job.collect:
                 check_relative_path(rel)
-            archive = pack_job(job, stage, JOB_UID) if job.files else None
+            archive = pack_job(job, JOB_UID) if job.files else b""
         except (JobError, OSError) as exc:
             return _error(str(exc))
         spec = ContainerSpec.of(job, self._image)
         try:
             try:
-                return self._attempt(job, spec, stage, archive, fresh=False)
+                return self._attempt(job, spec, archive, fresh=False)
             except _StaleContainer:
-                return self._attempt(job, spec, stage, archive, fresh=True)
+                return self._attempt(job, spec, archive, fresh=True)
         except docker.errors.DockerException as exc:
             return _error(_explain(spec, exc))
 
@@ -86,26 +84,22 @@ class DockerSandbox:
         """Remove every container this sandbox started."""
         self._pool.close()
 
-    def _attempt(self, job: Job, spec: ContainerSpec, stage: str, archive: bytes | None, fresh: bool) -> JobResult:
+    def _attempt(self, job: Job, spec: ContainerSpec, archive: bytes, fresh: bool) -> JobResult:
         box = self._pool.acquire(spec, fresh=fresh)
         reusable = False
+        max_bytes = 2 * job.limits.file_size_mb * 2**20 + 2**20
         try:
-            if archive is not None:
-                with _stale_if_reused(box):
-                    box.put_archive(archive)
-            command = job_command(stage, job.limits, job.command)
-            with while_running(job):
-                with _stale_if_reused(box):
-                    exec_id, stream, started_at = box.start_exec(command, _env(job))
-                outcome = box.finish_exec(exec_id, stream, started_at, job.limits)
+            command = job_command(job.limits, job.command, len(archive), job.collect)
+            with _stale_if_reused(box):
+                started = box.start_exec(command, _env(job))
+            outcome = box.finish_exec(started, archive, job.limits, max_bytes, lambda: while_running(job))
             if outcome.setup_failed and box.reused:
-                raise _StaleContainer(outcome.stderr.text())
+                raise _StaleContainer(outcome.output.stderr.text())
             result = _result(box, outcome, job.limits)
             reusable = self._pool.keeps and not outcome.setup_failed and _left_nothing(box, outcome)
-            if result.status is not JobStatus.sandbox_error and job.collect:
-                max_bytes = 2 * job.limits.file_size_mb * 2**20 + 2**20
+            if result.status is not JobStatus.sandbox_error and job.collect and outcome.output.archive:
                 try:
-                    result.files = box.collect(job.collect, max_bytes)
+                    result.files = unpack_collected(outcome.output.archive, job.collect, max_bytes)
                 except JobError as exc:
                     result.status, result.message = JobStatus.sandbox_error, str(exc)
             return result
@@ -144,7 +138,7 @@ def _env(job: Job) -> dict[str, str]:
 
 def _result(box: Box, outcome: ExecOutcome, limits: Limits) -> JobResult:
     """The job's result from how its exec ended."""
-    code = outcome.exit_code
+    code, stdout, stderr = outcome.exit_code, outcome.output.stdout, outcome.output.stderr
     died_by = death_signal(code) if code is not None else None
     status, message = JobStatus.ok, ""
     if outcome.host_killed:
@@ -156,20 +150,20 @@ def _result(box: Box, outcome: ExecOutcome, limits: Limits) -> JobResult:
     elif died_by == signal.SIGKILL and box.oom_killed_since(outcome.started_at):
         status, message = JobStatus.oom, f"memory limit of {limits.memory_mb} MB reached; the job was killed"
     elif outcome.setup_failed:
-        status, message = JobStatus.sandbox_error, outcome.stderr.text().strip()
+        status, message = JobStatus.sandbox_error, stderr.text().strip()
     elif died_by is not None:
         status, message = JobStatus.killed, f"killed by signal {signal_name(died_by)}"
-    elif outcome.stdout.dropped or outcome.stderr.dropped:
-        dropped = outcome.stdout.dropped + outcome.stderr.dropped
+    elif stdout.dropped or stderr.dropped:
+        dropped = stdout.dropped + stderr.dropped
         status, message = JobStatus.output_capped, f"output cap reached; {dropped} bytes dropped"
     return JobResult(
         status=status,
         exit_code=code if died_by is None else None,
         signal=died_by,
-        stdout=outcome.stdout.text(),
-        stderr=outcome.stderr.text(),
-        stdout_dropped=outcome.stdout.dropped,
-        stderr_dropped=outcome.stderr.dropped,
+        stdout=stdout.text(),
+        stderr=stderr.text(),
+        stdout_dropped=stdout.dropped,
+        stderr_dropped=stderr.dropped,
         wall_s=outcome.wall_s,
         message=message,
     )

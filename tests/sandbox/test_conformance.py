@@ -95,6 +95,20 @@ int main() {
     assert result.files["main.cpp"] == source
 
 
+def test_the_job_reads_an_empty_stdin(sandbox: Sandbox) -> None:
+    result = sandbox.run(Job(command=["sh", "-c", "cat; echo read-all"], limits=QUICK))
+    assert result.succeeded, result
+    assert result.stdout == "read-all\n"
+
+
+def test_large_files_go_in_and_come_back_intact(sandbox: Sandbox) -> None:
+    data = secrets.token_bytes(20_000_000)
+    job = Job(command=["sh", "-c", "mkdir out && cp in/data out/copy"], files={"in/data": data}, collect=["out"])
+    result = sandbox.run(job.model_copy(update={"limits": QUICK}))
+    assert result.succeeded, result
+    assert result.files == {"out/copy": data}
+
+
 def test_an_infinite_loop_times_out_and_its_whole_tree_is_gone(sandbox: Sandbox) -> None:
     require(sandbox, Guarantee.wall_time)
     token = marker()

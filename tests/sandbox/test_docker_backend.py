@@ -198,6 +198,25 @@ def _job_running(client, owner_prefix: str) -> bool:
     return False
 
 
+def test_files_too_big_for_the_work_dir_are_a_clear_sandbox_error(docker_sandbox) -> None:
+    job = Job(command=["true"], files={"big": b"x" * 4 * 2**20}, limits=Limits(wall_s=20, file_size_mb=1))
+    result = docker_sandbox.run(job)
+    assert result.status is JobStatus.sandbox_error, result
+    assert "cannot unpack the job's files" in result.message
+
+
+def test_the_exec_socket_blocks_before_the_files_are_sent(docker_sandbox, docker_client) -> None:
+    """docker-py hands the socket over with a timeout; switching it while a send is under way loses data."""
+    from sandbox.container import Box, ContainerSpec
+
+    box = Box.start(docker_client, ContainerSpec.of(Job(command=["true"]), DEFAULT_IMAGE), Box.new_name())
+    try:
+        started = box.start_exec(["true"], {})
+        assert started.sock.gettimeout() is None
+    finally:
+        remove_container(docker_client, box.name)
+
+
 def test_a_gpu_job_without_a_gpu_is_a_clear_sandbox_error(docker_sandbox) -> None:
     if os.path.exists("/dev/nvidiactl"):
         pytest.skip("this machine has a GPU")
