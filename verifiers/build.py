@@ -1,9 +1,9 @@
 """Building a kernel source with the task's generated driver, inside a sandbox.
 
 The driver is the same for every kernel of a signature, so its object file is compiled once per
-signature, flavour and sandbox backend (and kept for the process's life); each build then only
-compiles the kernel and links. Should the driver alone fail to build, the build compiles both
-sources in one go, so that its log says what went wrong.
+signature, flavour and sandbox backend (and kept in memory by :mod:`verifiers.build_cache`); each
+build then only compiles the kernel and links. Should the driver alone fail to build, the build
+compiles both sources in one go, so that its log says what went wrong.
 
 The kernel is compiled with the precompiled header of its leading standard includes
 (:mod:`verifiers.precompiled`). Should that build fail, it is built again without one, and that
@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass
 
 from sandbox import Job, JobResult, Limits, Sandbox
 from tasks.harness import DRIVER_SOURCE, SIGNATURE_HEADER, driver_source, signature_header
 from tasks.model import KernelTask, Signature
+from verifiers.build_cache import BuildCache
 from verifiers.precompiled import Precompiled, precompiled_headers
 from verifiers.toolchain import (
     BINARY,
@@ -33,8 +33,7 @@ from verifiers.toolchain import (
 
 log = logging.getLogger(__name__)
 
-_DRIVER_OBJECTS: dict[tuple[str, Flavour, str], bytes] = {}
-_DRIVER_LOCK = threading.Lock()
+_DRIVER_OBJECTS: BuildCache[bytes] = BuildCache(64)
 
 
 @dataclass(frozen=True)
@@ -86,17 +85,16 @@ def build_kernel(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavo
 def driver_object(signature: Signature, sandbox: Sandbox, flavour: Flavour, limits: Limits) -> bytes | None:
     """The driver of ``signature`` compiled alone as ``flavour`` in ``sandbox`` (None if that fails)."""
     header, driver = signature_header(signature), driver_source(signature)
-    key = (hashlib.sha256(f"{header}\0{driver}".encode()).hexdigest(), flavour, sandbox.name)
-    with _DRIVER_LOCK:
-        if key not in _DRIVER_OBJECTS:
-            job = Job(
-                command=driver_object_command(flavour),
-                files={SIGNATURE_HEADER: header.encode(), DRIVER_SOURCE: driver.encode()},
-                limits=limits,
-                collect=[DRIVER_OBJECT],
-            )
-            result = sandbox.run(job)
-            if not result.succeeded or DRIVER_OBJECT not in result.files:
-                return None
-            _DRIVER_OBJECTS[key] = result.files[DRIVER_OBJECT]
-        return _DRIVER_OBJECTS[key]
+    key = hashlib.sha256(f"{header}\0{driver}\0{flavour.value}\0{sandbox.name}".encode()).hexdigest()
+
+    def build() -> bytes | None:
+        job = Job(
+            command=driver_object_command(flavour),
+            files={SIGNATURE_HEADER: header.encode(), DRIVER_SOURCE: driver.encode()},
+            limits=limits,
+            collect=[DRIVER_OBJECT],
+        )
+        result = sandbox.run(job)
+        return result.files.get(DRIVER_OBJECT) if result.succeeded else None
+
+    return _DRIVER_OBJECTS.get_or_build(key, build, remember_failures=False)

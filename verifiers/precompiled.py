@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from agents.codeanalysis.syntax import parse_cpp, text
 from sandbox import Job, Limits, Sandbox
+from verifiers.build_cache import BuildCache
 from verifiers.source_policy import standard_header
 
 PCH_HEADER = "std_headers.h"
@@ -67,33 +66,7 @@ def leading_headers(source: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(headers))
 
 
-class _Cache:
-    """Built PCHs (or ``None`` for headers that did not build), least recently used dropped first."""
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[str, Precompiled | None] = OrderedDict()
-        self._building: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, build: Callable[[], Precompiled | None]) -> Precompiled | None:
-        """The entry for ``key``, built by ``build()`` once even when asked for from several threads."""
-        with self._lock:
-            building = self._building.setdefault(key, threading.Lock())
-        with building:
-            with self._lock:
-                if key in self._entries:
-                    self._entries.move_to_end(key)
-                    return self._entries[key]
-            entry = build()
-            with self._lock:
-                self._entries[key] = entry
-                while len(self._entries) > _CACHE_SIZE:
-                    self._entries.popitem(last=False)
-                self._building.pop(key, None)
-            return entry
-
-
-_CACHE = _Cache()
+_CACHE: BuildCache[Precompiled] = BuildCache(_CACHE_SIZE)
 
 
 def precompiled_headers(source: str, flags: list[str], sandbox: Sandbox, limits: Limits) -> Precompiled | None:
@@ -113,7 +86,8 @@ def precompiled_headers(source: str, flags: list[str], sandbox: Sandbox, limits:
     if not headers:
         return None
     key = hashlib.sha256("\x1f".join([sandbox.name, *flags, "\x1e", *headers]).encode()).hexdigest()
-    return _CACHE.get(key, lambda: _build(headers, flags, sandbox, limits, f"std-{key[:16]}.pch"))
+    build = partial(_build, headers, flags, sandbox, limits, f"std-{key[:16]}.pch")
+    return _CACHE.get_or_build(key, build, remember_failures=True)
 
 
 def _build(

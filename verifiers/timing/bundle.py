@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sandbox import Job, JobResult, Limits, Sandbox
@@ -36,6 +35,7 @@ from tasks.kernel_library import kernel_library, kernel_symbol
 from tasks.model import KernelTask
 from tasks.probe_harness import PROBE_SOURCE, probe_source
 from tasks.timing_harness import TIMING_SOURCE, timing_source
+from verifiers.build_cache import BuildCache
 from verifiers.precompiled import precompiled_headers
 from verifiers.toolchain import CXX, LINK_FLAGS, SIGNATURE_INCLUDE, Flavour, compiler_flags
 
@@ -79,14 +79,7 @@ class Bundle:
         return [f"./{kernel_library(i)}" for i in range(count)]
 
 
-_cache: OrderedDict[str, bytes] = OrderedDict()
-
-
-def _remember(key: str, content: bytes) -> None:
-    _cache[key] = content
-    _cache.move_to_end(key)
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+_cache: BuildCache[bytes] = BuildCache(_CACHE_SIZE)
 
 
 def _key(*parts: str) -> str:
@@ -143,16 +136,16 @@ def build_bundle(
     found: dict[str, bytes] = {}
     for binary, (source_name, text) in drivers.items():
         key = _key(sandbox.name, CXX, *_DRIVER_FLAGS, text)
-        if key in _cache:
-            found[binary] = _cache[key]
+        if (built := _cache.get(key)) is not None:
+            found[binary] = built
             continue
         files[source_name] = text.encode()
         todo[binary] = (binary, key, _driver_script(source_name, binary))
     for index, source in enumerate(sources):
         library = kernel_library(index)
         key = _key(sandbox.name, *_KERNEL_FLAGS, header, str(index), source)
-        if key in _cache and index != inspect:
-            found[library] = _cache[key]
+        if index != inspect and (built := _cache.get(key)) is not None:
+            found[library] = built
             continue
         files[f"kernel_{index}.cpp"] = source.encode()
         files[f"exports_{index}.map"] = f"{{ global: {kernel_symbol(index)}; local: *; }};\n".encode()
@@ -181,7 +174,7 @@ def build_bundle(
             failures[name] = log or f"{result.status.value}: {result.message}".strip()
             continue
         found[path] = result.files[path]
-        _remember(key, result.files[path])
+        _cache.put(key, result.files[path])
     if precompiled & failures.keys():
         return build_bundle(task, sources, sandbox, inspect=inspect, precompile=False)
     symbols = _symbols(result) if inspect is not None and kernel_library(inspect) in found else None
