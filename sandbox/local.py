@@ -21,13 +21,14 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from sandbox.exit_status import death_signal, signal_name
 from sandbox.guarantees import Guarantee
-from sandbox.job import Job, JobError, JobResult, JobStatus, check_relative_path, while_running
+from sandbox.job import Job, JobError, JobResult, JobStatus, Limits, check_relative_path, while_running
 from sandbox.output import CappedBuffer, drain
 from sandbox.workdir import collect, populate
 
@@ -150,39 +151,12 @@ class LocalSandbox:
                 resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
 
         with while_running(job):
-            started = time.monotonic()
-            usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            try:
-                process = subprocess.Popen(
-                    command,
-                    cwd=workdir,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                    preexec_fn=confine,
-                )
-            except OSError as exc:
-                return JobResult(status=JobStatus.sandbox_error, message=f"cannot start {command[0]!r}: {exc}")
-            out, err = CappedBuffer(limits.output_bytes), CappedBuffer(limits.output_bytes)
-            pumps = [drain(process.stdout, out), drain(process.stderr, err)]
-            timed_out = False
-            try:
-                process.wait(timeout=limits.wall_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                _kill_group(process.pid)
-                process.wait()
-            for pump in pumps:
-                pump.join(timeout=5)
-        wall = time.monotonic() - started
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
-        code = process.returncode
+            ran = _run_process(command, workdir, env, limits, confine)
+        if isinstance(ran, JobResult):
+            return ran
+        code, out, err = ran.exit_code, ran.stdout, ran.stderr
         died_by = death_signal(code)
-        status, message = _classify(code, died_by, timed_out, out, err, limits.wall_s)
+        status, message = _classify(code, died_by, ran.timed_out, out, err, limits.wall_s)
         try:
             files = collect(workdir, job.collect, max_bytes=limits.file_size_mb * 2**20 * 4)
         except JobError as exc:
@@ -196,10 +170,62 @@ class LocalSandbox:
             stdout_dropped=out.dropped,
             stderr_dropped=err.dropped,
             files=files,
-            wall_s=wall,
-            cpu_s=cpu,
+            wall_s=ran.wall_s,
+            cpu_s=ran.cpu_s,
             message=message,
         )
+
+
+@dataclass(frozen=True)
+class _Ran:
+    """How the job's process tree ran."""
+
+    exit_code: int
+    timed_out: bool
+    wall_s: float
+    cpu_s: float
+    stdout: CappedBuffer
+    stderr: CappedBuffer
+
+
+def _run_process(
+    command: list[str], workdir: Path, env: dict[str, str], limits: Limits, confine: Callable[[], None]
+) -> _Ran | JobResult:
+    """Run ``command`` in its own session until it ends or its wall time passes, then kill its group.
+
+    Returns a sandbox-error result when the command cannot start.
+    """
+    started = time.monotonic()
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=confine,
+        )
+    except OSError as exc:
+        return JobResult(status=JobStatus.sandbox_error, message=f"cannot start {command[0]!r}: {exc}")
+    out, err = CappedBuffer(limits.output_bytes), CappedBuffer(limits.output_bytes)
+    pumps = [drain(process.stdout, out), drain(process.stderr, err)]
+    timed_out = False
+    try:
+        process.wait(timeout=limits.wall_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:
+        _kill_group(process.pid)
+        process.wait()
+    for pump in pumps:
+        pump.join(timeout=5)
+    wall = time.monotonic() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (usage.ru_utime - usage_before.ru_utime) + (usage.ru_stime - usage_before.ru_stime)
+    return _Ran(process.returncode, timed_out, wall, cpu, out, err)
 
 
 def _hand_over(tmp: Path, workdir: Path) -> None:
