@@ -7,6 +7,29 @@ import threading
 from verifiers.machine_lock import SharedExclusiveLock
 
 
+def start_holding_sharer(
+    lock: SharedExclusiveLock, order: list[str], name: str
+) -> tuple[threading.Thread, threading.Event]:
+    """A thread that holds ``lock`` shared until the returned event is set, then logs ``<name> out``."""
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock.shared():
+            inside.set()
+            release.wait(5)
+            order.append(f"{name} out")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    inside.wait(5)
+    return thread, release
+
+
+def wait_for_a_queued_writer(lock: SharedExclusiveLock) -> None:
+    while not lock._writers_waiting:
+        threading.Event().wait(0.01)
+
+
 def test_sharers_hold_the_lock_together() -> None:
     lock = SharedExclusiveLock()
     both_inside = threading.Barrier(2, timeout=5)
@@ -26,13 +49,6 @@ def test_sharers_hold_the_lock_together() -> None:
 def test_an_exclusive_holder_is_alone_and_a_waiting_writer_goes_before_new_sharers() -> None:
     lock = SharedExclusiveLock()
     order: list[str] = []
-    sharer_inside, release_sharer = threading.Event(), threading.Event()
-
-    def first_sharer() -> None:
-        with lock.shared():
-            sharer_inside.set()
-            release_sharer.wait(5)
-            order.append("sharer-1 out")
 
     def writer() -> None:
         with lock.exclusive():
@@ -43,13 +59,10 @@ def test_an_exclusive_holder_is_alone_and_a_waiting_writer_goes_before_new_share
         with lock.shared():
             order.append("sharer-2 in")
 
-    threads = [threading.Thread(target=first_sharer)]
-    threads[0].start()
-    sharer_inside.wait(5)
-    threads.append(threading.Thread(target=writer))
+    first_sharer, release_sharer = start_holding_sharer(lock, order, "sharer-1")
+    threads = [first_sharer, threading.Thread(target=writer)]
     threads[1].start()
-    while not lock._writers_waiting:  # the writer queues behind the first sharer
-        threading.Event().wait(0.01)
+    wait_for_a_queued_writer(lock)  # the writer queues behind the first sharer
     threads.append(threading.Thread(target=late_sharer))
     threads[2].start()
     release_sharer.set()
@@ -63,13 +76,6 @@ def test_a_sharer_steps_aside_to_measure_and_takes_its_place_back() -> None:
     sharers to leave, not for itself, and afterwards holds its share again before any waiting writer."""
     lock = SharedExclusiveLock()
     order: list[str] = []
-    other_inside, release_other = threading.Event(), threading.Event()
-
-    def other_sharer() -> None:
-        with lock.shared():
-            other_inside.set()
-            release_other.wait(5)
-            order.append("other out")
 
     def measuring_stage() -> None:
         with lock.shared():
@@ -77,13 +83,10 @@ def test_a_sharer_steps_aside_to_measure_and_takes_its_place_back() -> None:
                 order.append("measuring")
             order.append(f"share back: {lock._sharers == 1 and not lock._writing}")
 
-    other = threading.Thread(target=other_sharer)
-    other.start()
-    other_inside.wait(5)
+    other, release_other = start_holding_sharer(lock, order, "other")
     measuring = threading.Thread(target=measuring_stage)
     measuring.start()
-    while not lock._writers_waiting:
-        threading.Event().wait(0.01)
+    wait_for_a_queued_writer(lock)
     release_other.set()
     for thread in (other, measuring):
         thread.join(5)
