@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from agents.eval_cli import eval_command
 from agents.library_cli import library_app
+from agents.report_cli import report_command
 from agents.sandbox_cli import sandbox_app
 from agents.solve_cli import solve_command
 from agents.tasks_cli import tasks_app
@@ -20,6 +22,8 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(sandbox_app, name="sandbox")
 app.command("solve")(solve_command)
 app.command("verify")(verify_command)
+app.command("eval")(eval_command)
+app.command("report")(report_command)
 app.add_typer(library_app, name="library")
 
 

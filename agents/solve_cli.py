@@ -58,7 +58,7 @@ def solve_command(
         if task is None:
             err_console.print("give a task, or --resume RUN_ID")
             raise typer.Exit(2)
-        settings = _read_settings(config_file)
+        settings = read_settings(config_file)
         model = model or (settings.get("model") or {}).get("model") or os.environ.get("PARAFORGE_MODEL")
         overrides = {
             "task": task,
@@ -105,7 +105,7 @@ def solve_command(
     raise typer.Exit(0 if summary.get("winner") else 1)
 
 
-def _read_settings(path: Path | None) -> dict[str, Any]:
+def read_settings(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:

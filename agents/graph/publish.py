@@ -83,7 +83,19 @@ def run_summary(runtime: SolveRuntime, state: SolveState) -> dict[str, Any]:
         "usage": state.get("usage", {}),
         "stop_reason": state.get("stop_reason"),
         "finals": [_final_summary(record) for record in state.get("finals", [])],
+        "history": [_history_entry(record) for record in results],
         "winner": winner,
+    }
+
+
+def _history_entry(record: dict[str, Any]) -> dict[str, Any]:
+    """One verification of the run, in order: which candidate (its verdict is under the run), or the problem."""
+    candidate = record.get("candidate")
+    return {
+        "digest": candidate_of(record).digest if candidate else None,
+        "origin": candidate["origin"] if candidate else None,
+        "generation": record.get("generation", 0),
+        "problem": None if record.get("verdict") else record.get("problem"),
     }
 
 
