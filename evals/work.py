@@ -70,9 +70,15 @@ def close_sandboxes() -> None:
         _sandboxes.clear()
 
 
-@cache
+_verdict_caches: list[VerdictCache] = []
+
+
 def _verdict_cache() -> VerdictCache:
-    return VerdictCache()
+    """This process's verdict cache (opened once: concurrent first opens would race on its schema)."""
+    with _sandboxes_lock:
+        if not _verdict_caches:
+            _verdict_caches.append(VerdictCache())
+        return _verdict_caches[0]
 
 
 @cache

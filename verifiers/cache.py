@@ -77,6 +77,19 @@ def cacheable(verdict: Verdict) -> bool:
     return all(stage.status is not StageStatus.error for stage in verdict.stages)
 
 
+def _set_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch ``db`` to WAL; the switch needs the file alone and SQLite does not wait for it, so retry a while
+    (processes opening a new cache at once, e.g. Ray workers, would otherwise see "database is locked")."""
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
+
+
 class VerdictCache:
     """Verdicts by cache key, in one SQLite file."""
 
@@ -88,7 +101,7 @@ class VerdictCache:
         """Verdicts served from the cache so far."""
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _set_wal(self._db)
             self._db.execute(_SCHEMA)
 
     def get(self, key: str) -> Verdict | None:
