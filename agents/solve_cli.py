@@ -96,6 +96,7 @@ def solve_command(
     except (TaskFileError, FileNotFoundError, NotADirectoryError) as exc:
         err_console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
+    summary["report_html"] = _write_report(Path(summary["run_dir"]))
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     elif "kind" in summary:
@@ -103,6 +104,18 @@ def solve_command(
     else:
         _print_summary(summary)
     raise typer.Exit(0 if summary.get("winner") else 1)
+
+
+def _write_report(run_dir: Path) -> str | None:
+    """The run's HTML and Markdown report (as ``agent report`` writes it); a report that fails is only a warning."""
+    from evals.report import write_report
+    from evals.solve_results import results_from_solve_run
+
+    try:
+        return str(write_report(results_from_solve_run(run_dir), run_dir).html)
+    except (OSError, ValueError, KeyError) as exc:
+        err_console.print(f"[yellow]no report written: {exc}[/yellow]", highlight=False)
+        return None
 
 
 def read_settings(path: Path | None) -> dict[str, Any]:
@@ -188,6 +201,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
         if summary.get("stored_at"):
             console.print(f"stored in {summary['stored_at']}")
     console.print(f"run directory: {summary['run_dir']}")
+    if summary.get("report_html"):
+        console.print(f"report: {summary['report_html']}")
 
 
 def _finals_table(finals: list[dict[str, Any]]) -> Table:

@@ -74,6 +74,8 @@ def print_config_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(alternatives)
     console.print(f"report: {summary['report']}")
     console.print(f"run directory: {summary['run_dir']}")
+    if summary.get("report_html"):
+        console.print(f"report: {summary['report_html']}")
 
 
 def print_config_verdict(console: Console, verdict: ConfigVerdict, source: str) -> None:

@@ -99,6 +99,7 @@ def test_a_finished_run_resumes_to_its_summary_and_json_output_parses(tmp_path: 
     result = CliRunner().invoke(app, ["solve", "serve-llama3-70b", "--runs-dir", str(runs), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{") :])
+    assert Path(summary.pop("report_html")).is_file()  # the CLI writes the run's report
     again = solve(None, runs, resume=summary["run_id"])
     assert again == summary
 

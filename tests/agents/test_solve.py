@@ -109,6 +109,8 @@ def test_cli_solve_json_and_bad_task(tmp_path: Path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert summary["winner"]["speedup"] > 0
+    report = Path(summary["report_html"]).read_text()
+    assert "reduce-sum" in report and "Best speedup so far" in report
     bad = runner.invoke(app, ["solve", str(tmp_path / "missing.yaml"), "--runs-dir", str(tmp_path / "runs")])
     assert bad.exit_code == 2 and "missing.yaml" in bad.output
 
