@@ -300,7 +300,8 @@ def default_ks(samples: int) -> list[int]:
 
 
 def suite_metrics(results: EvalResults, ks: Sequence[int] | None = None) -> SuiteMetrics:
-    """The headline metrics of a run, over its ``kernel`` tasks that were not skipped.
+    """The headline metrics of a run: counts, usage and cost over every task that was not skipped (config tasks
+    too), the candidate metrics over its ``kernel`` tasks.
 
     Per task, with ``n`` its candidates: pass@k takes ``c`` = accepted candidates, build@k ``c`` = compiled ones,
     speedup_n@k each candidate's ``speedup`` when accepted and 0 otherwise, and efficiency_n@k that divided by
@@ -335,12 +336,14 @@ def suite_metrics(results: EvalResults, ks: Sequence[int] | None = None) -> Suit
     threads = _common_threads(judged)
     per_k = _per_k_metrics(tasks, candidates, ks, threads)
     solved = [t for t in tasks if t.status == TaskStatus.solved]
-    usage = sum((t.usage for t in tasks), Usage())
+    evaluated = [t for t in results.tasks if t.status != TaskStatus.skipped]  # config tasks too
+    solved_any = [t for t in evaluated if t.status == TaskStatus.solved]
+    usage = sum((t.usage for t in evaluated), Usage())
     tokens = usage.prompt_tokens + usage.completion_tokens
     return SuiteMetrics(
-        tasks=len(tasks),
-        solved=len(solved),
-        errors=sum(t.status == TaskStatus.error for t in tasks),
+        tasks=len(evaluated),
+        solved=len(solved_any),
+        errors=sum(t.status == TaskStatus.error for t in evaluated),
         ks=sorted(per_k["pass"]),
         build_at_k=per_k["build"],
         pass_at_k=per_k["pass"],
@@ -354,10 +357,10 @@ def suite_metrics(results: EvalResults, ks: Sequence[int] | None = None) -> Suit
         prompt_tokens=usage.prompt_tokens,
         completion_tokens=usage.completion_tokens,
         cost=usage.cost,
-        cost_per_task=usage.cost / len(tasks) if tasks else 0.0,
-        cost_per_solved=usage.cost / len(solved) if solved else None,
-        tokens_per_task=tokens / len(tasks) if tasks else 0.0,
-        tokens_per_solved=tokens / len(solved) if solved else None,
+        cost_per_task=usage.cost / len(evaluated) if evaluated else 0.0,
+        cost_per_solved=usage.cost / len(solved_any) if solved_any else None,
+        tokens_per_task=tokens / len(evaluated) if evaluated else 0.0,
+        tokens_per_solved=tokens / len(solved_any) if solved_any else None,
         failures_by_stage=_count(c.failed_stage for c in judged),
         failures_by_reason=_count(c.reason for c in judged),
         external=external_agreement(judged),

@@ -249,7 +249,7 @@ def run() -> EvalResults:
 
 def test_suite_counts_and_default_ks(run: EvalResults) -> None:
     m = suite_metrics(run)
-    assert (m.tasks, m.solved, m.errors) == (4, 2, 1)  # t1..t4; skipped t5 and config c1 left out
+    assert (m.tasks, m.solved, m.errors) == (5, 3, 1)  # t1..t4 and config c1; skipped t5 left out
     # default ks for samples=5 are [1, 5]; no task has 5 candidates, so k=5 is dropped
     assert m.ks == [1]
     assert set(m.pass_at_k) == {1}
@@ -297,13 +297,13 @@ def test_suite_speedup_cost_and_failures(run: EvalResults) -> None:
     assert m.geomean_speedup is not None
     assert m.geomean_speedup.value == approx(4.0)  # sqrt(2 * 8), solved t1 and t2 only
     assert m.mean_roofline_fraction == approx(0.5)  # t2 has no roofline value
-    # tokens and cost over t1..t4: prompt 100+200+50, completion 50+100+50, cost 0.10+0.30+0.05
+    # tokens and cost over t1..t4 and c1: prompt 100+200+50, completion 50+100+50, cost 0.10+0.30+0.05+9.0
     assert (m.prompt_tokens, m.completion_tokens) == (350, 200)
-    assert m.cost == approx(0.45)
-    assert m.cost_per_task == approx(0.45 / 4)
-    assert m.cost_per_solved == approx(0.45 / 2)
-    assert m.tokens_per_task == approx(550 / 4)
-    assert m.tokens_per_solved == approx(550 / 2)
+    assert m.cost == approx(9.45)
+    assert m.cost_per_task == approx(9.45 / 5)
+    assert m.cost_per_solved == approx(9.45 / 3)  # t1, t2 and c1 solved
+    assert m.tokens_per_task == approx(550 / 5)
+    assert m.tokens_per_solved == approx(550 / 3)
     # t5's timeout does not count
     assert m.failures_by_stage == {"correctness": 2, "compile": 1, "race": 1}
     assert list(m.failures_by_stage) == ["correctness", "compile", "race"]  # most frequent first
