@@ -20,7 +20,7 @@ from typing import Any
 from agents.budget import Usage
 from evals.candidates_source import recorded_candidates
 from evals.config import EvalConfig
-from evals.executors import Executor, Resources, open_executor
+from evals.executors import Executor, open_executor, resources_for
 from evals.judged import best_of, check_decided, judged, no_candidate
 from evals.progress import EvalProgress
 from evals.records import CandidateResult, EvalMode, EvalResults, RunMeta, TaskResult, TaskStatus, ThreadTiming
@@ -201,7 +201,8 @@ class EvalRun:
                 row = no_candidate(task.name, index, problem or "no candidate", usage=usage)
                 self._commit(row)
                 continue
-            future = self.executor.submit(verify_unit, self._verify_unit(entry, candidate, index))
+            unit = self._verify_unit(entry, candidate, index)
+            future = self.executor.submit(verify_unit, unit, resources=resources_for([candidate.target]))
             pending.append((index, candidate, usage, external, future))
         errors = []
         for index, candidate, usage, external, future in pending:
@@ -275,7 +276,8 @@ class EvalRun:
             settings=self._solve_settings(entry),
             runs_root=str(self.run_dir / TASKS_DIR / entry.name / "solve"),
         )
-        summary: dict[str, Any] = self.executor.submit(solve_unit, unit, resources=Resources()).result()
+        targets = getattr(entry.task, "targets", [])
+        summary: dict[str, Any] = self.executor.submit(solve_unit, unit, resources=resources_for(targets)).result()
         result, rows = solve_task_records(summary, family=_family(entry))
         for row in rows:
             self._commit(row)
@@ -331,7 +333,7 @@ class EvalRun:
                 candidate=winner, verify=verify,
                 logs_dir=str(self.run_dir / TASKS_DIR / entry.name / "scaling" / f"threads-{threads}"),
             )  # fmt: skip
-            futures[threads] = self.executor.submit(time_unit, unit)
+            futures[threads] = self.executor.submit(time_unit, unit, resources=resources_for([winner.target]))
         scaling = []
         for threads, future in futures.items():
             timing = future.result()

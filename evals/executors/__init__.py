@@ -6,12 +6,16 @@ as one task with its resources declared. A backend is found by name, its SDK imp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from tasks.model import Target
+
 _Result = TypeVar("_Result")
+
+GPU_TARGETS = frozenset({Target.cuda, Target.triton})
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,11 @@ class Resources:
     num_cpus: float = 1.0
     num_gpus: float = 0.0
     """1 for units that run GPU targets."""
+
+
+def resources_for(targets: Iterable[Target]) -> Resources:
+    """What a unit working on ``targets`` needs: one CPU, and one GPU when a target runs on a GPU."""
+    return Resources(num_gpus=1.0 if GPU_TARGETS.intersection(targets) else 0.0)
 
 
 class Executor(Protocol):
