@@ -53,6 +53,9 @@ class EvalConfig(BaseModel):
     """US dollars of model usage for the whole run; tasks not started when it is spent are skipped."""
     time_limit_s: float | None = Field(default=None, gt=0)
     """Seconds for this invocation; work not started by then is skipped (and taken up by a resumed run)."""
+    screen: bool = True
+    """Time each candidate at its task's screen size (about a tenth of the bench work, as a tournament does),
+    then time each task's winner at the bench size, where its reported speedup comes from."""
     temperature: float = Field(default=0.8, ge=0)
     """Sampling temperature of model proposals in samples mode."""
     solve: SolveSettings = Field(default_factory=SolveSettings)
@@ -65,6 +68,16 @@ class EvalConfig(BaseModel):
         if self.threads and min(self.threads) < 1:
             raise ValueError("thread counts must be at least 1")
         return self
+
+    def candidate_verify(self) -> VerifyConfig:
+        """Verification settings of every candidate (timed at the screen size when ``screen``)."""
+        timing = self.verify.timing.model_copy(update={"screen": self.screen})
+        return self.verify.model_copy(update={"timing": timing})
+
+    def winner_verify(self, threads: int | None = None) -> VerifyConfig:
+        """Settings of a winner's bench-size timing (at ``threads``, default the cores available)."""
+        timing = self.verify.timing.model_copy(update={"screen": False})
+        return self.verify.model_copy(update={"timing": timing, "timing_threads": threads})
 
     def identity(self) -> dict[str, object]:
         """The settings a resumed run must share with the run it continues (results would not mix otherwise)."""

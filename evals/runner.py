@@ -2,8 +2,9 @@
 
 For each task of the suite, candidates come from the run's source (``k`` independent model or offline
 samples, recorded files, or a whole solve), each is verified as one unit on the executor, and every
-judged candidate is committed to the run's SQLite file as soon as its verdict is back. The winner of
-a task is then timed at each of the run's thread counts. A second run on the same directory skips
+judged candidate is committed to the run's SQLite file as soon as its verdict is back. Candidates are
+timed at their task's screen size; the winner of a task is then timed again at the bench size (its
+reported speedup) and at each of the run's thread counts. A second run on the same directory skips
 finished tasks and judged candidates.
 """
 
@@ -32,7 +33,7 @@ from tasks import KernelTask
 from verifiers.candidate import Candidate
 from verifiers.hardware import hardware_fingerprint
 from verifiers.toolchain_version import compiler_version
-from verifiers.verdict import Verdict
+from verifiers.verdict import Timing, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -306,34 +307,32 @@ class EvalRun:
         return settings
 
     def _task_result(self, entry: SuiteEntry, rows: list[CandidateResult]) -> TaskResult:
+        """The task's outcome: its best candidate, timed again at the bench size (and at each ``--threads``)."""
         best = best_of(rows)
         result = TaskResult(
             task=entry.name,
             family=_family(entry),
             status=TaskStatus.solved if best else TaskStatus.unsolved,
-            winner=best.digest if best else None,
-            speedup=best.speedup if best else None,
-            speedup_low=best.speedup_low if best else None,
-            speedup_high=best.speedup_high if best else None,
-            roofline_fraction=best.roofline_fraction if best else None,
             usage=sum((row.usage for row in rows), Usage()),
         )
-        if best is not None and self.config.threads:
-            source = (self._candidate_dir(entry.name, best.index, None, digest=best.digest) / "source.cpp").read_text()
-            result.scaling = self._scaling(entry, Candidate(source=source, origin=best.origin))
+        if best is None:
+            return result
+        source = (self._candidate_dir(entry.name, best.index, None, digest=best.digest) / "source.cpp").read_text()
+        winner = Candidate(source=source, origin=best.origin)
+        final = self._time(entry, winner, None, "final").result()
+        if final is None:
+            result.status = TaskStatus.unsolved
+            result.error = f"the best candidate ({best.index}) did not run at the bench size"
+            return result
+        result.winner = best.digest
+        result.speedup, result.speedup_low, result.speedup_high = final.speedup, final.speedup_low, final.speedup_high
+        result.roofline_fraction = final.roofline_fraction
+        result.scaling = self._scaling(entry, winner)
         return result
 
     def _scaling(self, entry: SuiteEntry, winner: Candidate) -> list[ThreadTiming]:
         """The winner timed at each of the run's thread counts (a count where it did not run is left out)."""
-        futures = {}
-        for threads in self.config.threads:
-            verify = self.config.verify.model_copy(update={"timing_threads": threads})
-            unit = VerifyUnit(
-                task_path=str(entry.path), backend=self.config.backend, node_lock=self.node_lock,
-                candidate=winner, verify=verify,
-                logs_dir=str(self.run_dir / TASKS_DIR / entry.name / "scaling" / f"threads-{threads}"),
-            )  # fmt: skip
-            futures[threads] = self.executor.submit(time_unit, unit, resources=resources_for([winner.target]))
+        futures = {threads: self._time(entry, winner, threads, f"threads-{threads}") for threads in self.config.threads}
         scaling = []
         for threads, future in futures.items():
             timing = future.result()
@@ -343,6 +342,14 @@ class EvalRun:
                     speedup_high=timing.speedup_high, candidate_s=timing.candidate_s, reference_s=timing.reference_s,
                 ))  # fmt: skip
         return scaling
+
+    def _time(self, entry: SuiteEntry, winner: Candidate, threads: int | None, label: str) -> Future[Timing | None]:
+        """The winner timed alone against the reference at the bench size, as one unit."""
+        unit = VerifyUnit(
+            task_path=str(entry.path), backend=self.config.backend, node_lock=self.node_lock, candidate=winner,
+            verify=self.config.winner_verify(threads), logs_dir=str(self.run_dir / TASKS_DIR / entry.name / label),
+        )  # fmt: skip
+        return self.executor.submit(time_unit, unit, resources=resources_for([winner.target]))
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -355,7 +362,7 @@ class EvalRun:
             backend=self.config.backend,
             node_lock=self.node_lock,
             candidate=candidate,
-            verify=self.config.verify,
+            verify=self.config.candidate_verify(),
             logs_dir=str(where / "logs"),
         )
 

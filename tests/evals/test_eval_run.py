@@ -69,7 +69,7 @@ def test_more_samples_on_a_resumed_run_are_refused(tmp_path: Path):
 def test_scripted_model_samples_give_pass_at_k_and_failures_by_stage(tmp_path: Path):
     replies = [fenced(FAST), fenced(RACY), fenced(WRONG_SIGNATURE), "I cannot write this kernel."]
     with ReplayServer([ReplayEntry(reply=reply) for reply in replies]) as server:
-        model = ModelConfig(model="openai/replay", api_base=server.api_base, api_key="t", timeout_s=5, max_retries=0)
+        model = ModelConfig(model="openai/replay", api_base=server.api_base, api_key="t", timeout_s=60, max_retries=0)
         config = quick_eval(suite_folder(tmp_path, "reduce-sum"), samples=4, model=model)
         results = run_eval(config, tmp_path / "run")
     rows = results.candidates_of("reduce-sum")
