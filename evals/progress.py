@@ -51,10 +51,9 @@ class EvalProgress:
                 self.reused += 1
             else:
                 self.verified += 1
-                self.cost += result.usage.cost
 
     def spent(self, cost: float) -> None:
-        """Model cost spent outside candidate rows (a solve's whole run)."""
+        """Model cost spent by this invocation (a proposal as soon as it is answered, a solve when it ends)."""
         with self._lock:
             self.cost += cost
 

@@ -196,15 +196,19 @@ class EvalRun:
         for row in done.values():
             self.progress.candidate_judged(row, reused=True)
         pending: list[tuple[int, Candidate, Usage, Any, Future[Verdict]]] = []
-        for index, proposal in self._proposals(task, set(done)):
-            candidate, problem, usage, external = proposal
-            if candidate is None:
-                row = no_candidate(task.name, index, problem or "no candidate", usage=usage)
-                self._commit(row)
-                continue
-            unit = self._verify_unit(entry, candidate, index)
-            future = self.executor.submit(verify_unit, unit, resources=resources_for([candidate.target]))
-            pending.append((index, candidate, usage, external, future))
+        spent: BudgetSpent | None = None
+        try:
+            for index, proposal in self._proposals(task, set(done)):
+                candidate, problem, usage, external = proposal
+                if candidate is None:
+                    row = no_candidate(task.name, index, problem or "no candidate", usage=usage)
+                    self._commit(row)
+                    continue
+                unit = self._verify_unit(entry, candidate, index)
+                future = self.executor.submit(verify_unit, unit, resources=resources_for([candidate.target]))
+                pending.append((index, candidate, usage, external, future))
+        except BudgetSpent as exc:  # no more proposals; what was proposed is still judged and kept
+            spent = exc
         errors = []
         for index, candidate, usage, external, future in pending:
             try:
@@ -222,6 +226,8 @@ class EvalRun:
             self._commit(row)
         if errors:
             raise _TaskError("the verifier failed (rerun to retry): " + "; ".join(errors[:3]))
+        if spent is not None:
+            raise spent
         rows = self.store.candidates(task.name)
         return self._task_result(entry, rows)
 
@@ -251,6 +257,7 @@ class EvalRun:
         if not proposals:
             return None, "the proposer had no candidate", Usage()
         proposal = proposals[0]
+        self.progress.spent(proposal.usage.cost)
         return proposal.candidate, proposal.problem, proposal.usage
 
     def _get_proposer(self) -> Any:

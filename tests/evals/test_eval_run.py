@@ -134,6 +134,19 @@ def test_a_spent_time_budget_skips_work_that_a_resumed_run_takes_up(tmp_path: Pa
     assert resumed.tasks[0].status is TaskStatus.solved
 
 
+def test_a_spent_cost_budget_keeps_what_was_judged_and_a_resume_finishes(tmp_path: Path):
+    model = ModelConfig(model="openai/gpt-4o", mock_response=fenced(FAST))  # litellm prices its mock usage
+    suite = suite_folder(tmp_path, "reduce-sum")
+    stopped = run_eval(quick_eval(suite, samples=3, model=model, max_cost=1e-6), tmp_path / "run")
+    assert stopped.tasks[0].status is TaskStatus.skipped and "cost budget" in stopped.tasks[0].error
+    (row,) = stopped.candidates  # the sample paid for before the budget ran out was still judged and kept
+    assert row.accepted and row.usage.cost > 0
+    again = EvalProgress()
+    finished = run_eval(quick_eval(suite, samples=3, model=model), tmp_path / "run", progress=again)
+    assert finished.tasks[0].status is TaskStatus.solved and len(finished.candidates) == 3
+    assert again.reused == 1 and finished.tasks[0].usage.cost > row.usage.cost
+
+
 def test_winners_are_timed_at_each_thread_count(tmp_path: Path):
     results = run_eval(quick_eval(suite_folder(tmp_path, "reduce-sum"), threads=[1, 2]), tmp_path / "run")
     scaling = results.tasks[0].scaling
