@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from agents.eval_cli import eval_command
+from agents.import_cli import import_app
 from agents.library_cli import library_app
 from agents.report_cli import report_command
 from agents.sandbox_cli import sandbox_app
@@ -25,6 +26,7 @@ app.command("verify")(verify_command)
 app.command("eval")(eval_command)
 app.command("report")(report_command)
 app.add_typer(library_app, name="library")
+app.add_typer(import_app, name="import")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -244,9 +244,10 @@ def timing_source(task: KernelTask) -> str:
             restore.append(f"        std::memcpy({var}[k].data, {var}_initial.data, {var}_initial.bytes);")
             args.append(f"reinterpret_cast<{ctype}*>({var}[k].data)")
             sort = "true" if task.comparison(name).mode is CompareMode.unordered else "false"
+            saved = "uint8_t" if ctype == "bool" else ctype  # std::vector<bool> has no data(); a bool is one byte
             save.append(
-                f'        save_result<{ctype}>(dir + "/{name}.bin", reinterpret_cast<const {ctype}*>({var}[k].data), '
-                f"{var}[k].bytes / sizeof({ctype}), {sort}, pf_seed);"
+                f'        save_result<{saved}>(dir + "/{name}.bin", reinterpret_cast<const {saved}*>({var}[k].data), '
+                f"{var}[k].bytes / sizeof({saved}), {sort}, pf_seed);"
             )
     lambdas = [
         "    auto pf_restore = [&](size_t k) {",

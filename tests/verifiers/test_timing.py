@@ -280,3 +280,37 @@ def test_a_screen_times_at_the_screen_size_to_the_looser_precision() -> None:
     assert fixed.timed_size(task) == {"n": 1000} and fixed.precision(task) == fixed.target
     unscreened = task.model_copy(update={"sizes": task.sizes.model_copy(update={"screen": []})})
     assert screen.timed_size(unscreened) == task.sizes.bench[0] and screen.precision(unscreened) == screen.target
+
+
+POSITIVE = parse_task("""
+name: is-positive
+family: transform
+description: Marks the positive elements.
+targets: [cpp-openmp]
+work: {bytes: 9*n, flops: n}
+signature:
+  function: is_positive
+  params:
+    - {name: x, dtype: float64, shape: n, role: input}
+    - {name: n, dtype: int64, role: size}
+    - {name: flags, dtype: bool, shape: n, role: output}
+inputs:
+  - {kind: uniform, param: x, low: -1, high: 1}
+sizes:
+  test: [{n: 0}, {n: 1}, {n: 7}, {n: 1009}]
+  bench: [{n: 20000}]
+reference:
+  cpp: |
+    #include <cstdint>
+    void is_positive(const double* x, int64_t n, bool* flags) {
+        for (int64_t i = 0; i < n; ++i) flags[i] = x[i] > 0;
+    }
+""")
+
+
+def test_timing_stage_times_a_kernel_with_a_bool_output(local_sandbox, clang, quick_roofline):
+    parallel = POSITIVE.reference.cpp.replace("    for", "    #pragma omp parallel for\n    for")
+    config = VerifyConfig(timing=FAST_TIMING, timing_threads=2)
+    verdict = evaluate(POSITIVE, Candidate(source=parallel), local_sandbox, config=config, stages=[TimingStage()])
+    assert verdict.stages[0].status is StageStatus.passed, verdict.stages[0].feedback
+    assert verdict.timing is not None and verdict.timing.speedup > 0
