@@ -1,24 +1,25 @@
-"""``agent eval``: a batch evaluation over a task suite, with a live display and a report at the end."""
+"""``agent eval``: a batch evaluation over a task suite, with a live display and a report at the end.
+
+The evaluation is imported when the command runs, not when the ``agent`` command line starts.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.live import Live
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from agents.rundir import new_run_id
-from evals.config import EvalConfig
-from evals.progress import EvalProgress
-from evals.records import EvalMode, EvalResults, TaskStatus
+if TYPE_CHECKING:
+    from evals.config import EvalConfig
+    from evals.progress import EvalProgress
+    from evals.records import EvalResults
 
 console = Console()
 err_console = Console(stderr=True)
@@ -53,7 +54,12 @@ def eval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON only.")] = False,
 ) -> None:
     """Evaluate a suite: judge every task's candidates, compute pass@k, speedups and fast_p, write a report."""
+    from rich.live import Live
+
+    from agents.rundir import new_run_id
     from evals.executors import ExecutorUnavailable
+    from evals.progress import EvalProgress
+    from evals.records import TaskStatus
     from evals.runner import RunMismatch, prepare_run_dir, run_eval
     from evals.suites import SuiteError, load_suite
 
@@ -85,7 +91,11 @@ def _config(
     threads: str | None, workers: int | None, executor: str, ray_address: str | None, backend: str,
     max_cost: float | None, time_limit: float | None, config_file: Path | None,
 ) -> EvalConfig:  # fmt: skip
+    from pydantic import ValidationError
+
     from agents.solve_cli import read_settings
+    from evals.config import EvalConfig
+    from evals.records import EvalMode
 
     settings = read_settings(config_file)
     model = model or (settings.get("model") or {}).get("model") or os.environ.get("PARAFORGE_MODEL")

@@ -1,27 +1,24 @@
 """``agent library``: list, show, re-verify, export, import and rebuild library kernels.
 
 Exit codes: 0 success; 1 a verification found a problem (rejection, regression, broken entry);
-2 bad input or an unusable library.
+2 bad input or an unusable library. The library is imported when a command runs, not when the ``agent``
+command line starts.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-import kernels_library
-from kernels_library import Entry, LibraryError
-from kernels_library._export import export_entry, read_export
-from kernels_library.publish import import_kernel, reverify
-from sandbox import open_sandbox
+if TYPE_CHECKING:
+    from kernels_library import Entry
 
 library_app = typer.Typer(help="The library of evolved kernels.", no_args_is_help=True)
 console = Console()
@@ -38,6 +35,9 @@ def _fail(message: object, code: int = 2) -> NoReturn:
 
 
 def _entries(name: str | None, hardware: str = "any") -> list[Entry]:
+    import kernels_library
+    from kernels_library import LibraryError
+
     try:
         return kernels_library.list(task=name, hardware=hardware)
     except LibraryError as exc:
@@ -46,6 +46,9 @@ def _entries(name: str | None, hardware: str = "any") -> list[Entry]:
 
 def _best(name: str) -> Entry:
     """The best entry measured on this machine, else the best measured anywhere."""
+    import kernels_library
+    from kernels_library import LibraryError
+
     try:
         return kernels_library.get(name)
     except LibraryError:
@@ -63,6 +66,8 @@ def list_entries(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Every entry, fastest first."""
+    import kernels_library
+
     entries = _entries(name, hardware)
     if as_json:
         rows = [
@@ -89,6 +94,8 @@ def list_entries(
 @library_app.command("show")
 def show_entry(name: Annotated[str, typer.Argument(help="Task name.")]) -> None:
     """The best entry of a task (measured on this machine if any is): speed, verdict, provenance and source."""
+    from rich.syntax import Syntax
+
     entry = _best(name)
     r = entry.record
     console.rule(escape(f"{entry.name} v{r.task.version} [{entry.target}] #{r.id}"))
@@ -110,6 +117,9 @@ def verify_entries(
     backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
 ) -> None:
     """Re-verify entries on this machine through the sandbox; flag rejections, regressions and broken entries."""
+    from kernels_library.publish import reverify
+    from sandbox import open_sandbox
+
     entries = _entries(name)
     try:
         sandbox = open_sandbox(backend)
@@ -138,6 +148,9 @@ def export_command(
     directory: Annotated[Path, typer.Argument(help="Folder to write.")],
 ) -> None:
     """Write standalone C++ source, a header and a CMakeLists.txt that build without ParaForge."""
+    from kernels_library import LibraryError
+    from kernels_library._export import export_entry
+
     entry = _best(name)
     try:
         files = export_entry(entry.record, entry.source, directory)
@@ -153,6 +166,11 @@ def import_command(
     backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
 ) -> None:
     """Verify an exported kernel on this machine and, if it passes, add it to the library."""
+    from kernels_library import LibraryError
+    from kernels_library._export import read_export
+    from kernels_library.publish import import_kernel
+    from sandbox import open_sandbox
+
     try:
         task, source, facts = read_export(path)
         sandbox = open_sandbox(backend)
@@ -174,6 +192,9 @@ def import_command(
 @library_app.command("rebuild")
 def rebuild_command() -> None:
     """Rebuild a damaged index from the entry records (the old index is kept beside it)."""
+    import kernels_library
+    from kernels_library import LibraryError
+
     library = kernels_library.store()
     try:
         restored = library.rebuild_index()

@@ -1,33 +1,49 @@
-"""``agent sandbox``: build the toolchain image and check that a sandbox's toolchain works."""
+"""``agent sandbox``: build the toolchain image and check that a sandbox's toolchain works.
+
+The sandbox package is imported when a command runs, not when the ``agent`` command line starts.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from sandbox import Sandbox, open_sandbox
-from sandbox.images import DEFAULT_IMAGE, DockerUnavailable, ImageBuildError, MissingPrerequisite
-from sandbox.images.bootstrap import build_with_bootstrap
-from sandbox.images.build import BuildResult
-from sandbox.images.docker_build import build_with_docker
-from sandbox.images.probe import DockerStatus, docker_status
-from sandbox.images.selfcheck import CheckOutcome, CheckStatus, run_checks
-from sandbox.images.spec import DEFAULT_MIRROR
+if TYPE_CHECKING:
+    from sandbox import Sandbox
+    from sandbox.images.build import BuildResult
+    from sandbox.images.probe import DockerStatus
+    from sandbox.images.selfcheck import CheckOutcome
 
 sandbox_app = typer.Typer(help="Build the sandbox toolchain image and check sandboxes.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 
-_MARKS = {
-    CheckStatus.ok: "[green]ok[/green]",
-    CheckStatus.warn: "[yellow]warn[/yellow]",
-    CheckStatus.fail: "[red]FAIL[/red]",
-}
+DEFAULT_IMAGE = "paraforge-toolchain:bookworm"
+"""``sandbox.constants.DEFAULT_IMAGE``, spelt out so that ``--help`` need not import the sandbox (a test compares)."""
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+"""``sandbox.images.spec.DEFAULT_MIRROR``, spelt out for the same reason."""
+
+_MARKS = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+"""By :class:`~sandbox.images.selfcheck.CheckStatus` (a ``StrEnum``, so its members find these keys)."""
+
+
+def open_sandbox(backend: str) -> Sandbox:
+    """:func:`sandbox.open_sandbox`, imported on first use (tests replace this)."""
+    import sandbox
+
+    return sandbox.open_sandbox(backend)
+
+
+def docker_status() -> DockerStatus:
+    """:func:`sandbox.images.probe.docker_status`, imported on first use (tests replace this)."""
+    from sandbox.images import probe
+
+    return probe.docker_status()
 
 
 @sandbox_app.command("build")
@@ -47,6 +63,10 @@ def build(
 
     Exit codes: 0 built or reused, 1 the build failed, 2 a prerequisite is missing (daemon, debootstrap, root).
     """
+    from sandbox.images import DockerUnavailable, ImageBuildError, MissingPrerequisite
+    from sandbox.images.bootstrap import build_with_bootstrap
+    from sandbox.images.docker_build import build_with_docker
+
     if rootfs is not None and not bootstrap:
         err_console.print("--rootfs needs --bootstrap")
         raise typer.Exit(2)
@@ -88,6 +108,8 @@ def doctor(
     quiet on a reduction). Exit codes: 0 all checks passed (warnings allowed), 1 a check failed, 2 the
     backend could not be opened.
     """
+    from sandbox.images.selfcheck import CheckStatus, run_checks
+
     docker = docker_status()
     try:
         sandbox = open_sandbox(backend)
@@ -161,6 +183,8 @@ def _hints(docker: DockerStatus, sandbox: Sandbox | None) -> list[str]:
 def _as_json(
     docker: DockerStatus, sandbox: Sandbox | None, outcomes: list[CheckOutcome], hints: list[str], error: str
 ) -> dict[str, Any]:
+    from sandbox.images.selfcheck import CheckStatus
+
     return {
         "ok": not error and all(o.status is not CheckStatus.fail for o in outcomes),
         "backend": sandbox.name if sandbox else None,

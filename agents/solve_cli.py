@@ -1,28 +1,24 @@
-"""``agent solve``: solve one task and show the run as it goes."""
+"""``agent solve``: solve one task and show the run as it goes.
+
+The solver (langgraph, the tasks and verifiers) is imported when the command runs, not when the
+``agent`` command line starts.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
-from pydantic import ValidationError
 from rich.console import Console, Group
-from rich.live import Live
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.table import Table
 
-from agents.configsolve.view import config_progress, print_config_summary
-from agents.graph.records import failures_by_stage
-from agents.rundir import RunDir
-from agents.solve import solve
-from agents.solve_config import ProposerKind, SolveConfig
-from tasks import Task, TaskFileError
-from tasks.model import KernelTask, size_text
+if TYPE_CHECKING:
+    from agents.rundir import RunDir
+    from tasks import Task
 
 console = Console()
 err_console = Console(stderr=True)
@@ -53,6 +49,14 @@ def solve_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON only.")] = False,
 ) -> None:
     """Solve a task: propose, verify, repair, select and evolve candidates, then publish the winner."""
+    from pydantic import ValidationError
+    from rich.live import Live
+
+    from agents.configsolve.view import print_config_summary
+    from agents.solve import solve
+    from agents.solve_config import ProposerKind, SolveConfig
+    from tasks import TaskFileError
+
     config = None
     if resume is None:
         if task is None:
@@ -119,6 +123,8 @@ def _write_report(run_dir: Path) -> str | None:
 
 
 def read_settings(path: Path | None) -> dict[str, Any]:
+    import yaml
+
     if path is None:
         return {}
     try:
@@ -142,6 +148,8 @@ class ProgressView:
         self.config_task = False
 
     def start(self, run: RunDir, task: Task) -> None:
+        from tasks.model import KernelTask
+
         self.run_id = run.run_id
         self.config_task = not isinstance(task, KernelTask)
 
@@ -150,7 +158,12 @@ class ProgressView:
         return self.render()
 
     def render(self) -> Panel:
+        from agents.graph.records import failures_by_stage
+        from tasks.model import size_text
+
         if self.config_task:
+            from agents.configsolve.view import config_progress
+
             return config_progress(self.run_id, self.node, self.state)
         state = self.state
         results = state.get("results", [])
@@ -176,6 +189,10 @@ class ProgressView:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.syntax import Syntax
+
+    from tasks.model import size_text
+
     table = Table(title=f"run {summary['run_id']} — {summary['task']}")
     for column in ("generations", "proposed", "verified", "failed by stage", "stopped because"):
         table.add_column(column)

@@ -1,22 +1,21 @@
-"""``agent tasks``: list, show and check tasks."""
+"""``agent tasks``: list, show and check tasks.
+
+Tasks, sandboxes and verifiers are imported when a command runs, not when the ``agent`` command line starts.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.table import Table
 
-from agents.configsolve.view import print_config_task
-from sandbox import open_sandbox
-from tasks import Task, TaskFileError, config_suite_tasks, resolve_task, suite_tasks
-from tasks.harness import driver_source
-from tasks.model import KernelTask, size_text
-from verifiers.reference_check import TaskCheck, check_reference
+if TYPE_CHECKING:
+    from tasks import Task
+    from verifiers.reference_check import TaskCheck
 
 tasks_app = typer.Typer(help="List, show and check tasks.", no_args_is_help=True)
 console = Console()
@@ -24,6 +23,8 @@ err_console = Console(stderr=True)
 
 
 def _load(name: str) -> Task:
+    from tasks import TaskFileError, resolve_task
+
     try:
         return resolve_task(name)
     except TaskFileError as exc:
@@ -34,6 +35,8 @@ def _load(name: str) -> Task:
 @tasks_app.command("list")
 def list_tasks(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """List the built-in suite: kernel tasks, then training and serving configuration tasks."""
+    from tasks import config_suite_tasks, suite_tasks
+
     tasks = suite_tasks()
     if as_json:
         rows = [{"name": t.name, "kind": t.kind.value, "family": t.family.value, "targets": t.targets, "tags": t.tags}
@@ -70,8 +73,15 @@ def show_task(
     driver: Annotated[bool, typer.Option("--driver", help="Also print the generated C++ driver.")] = False,
 ) -> None:
     """Show a task: description, signature, sizes and reference (model, cluster and workload for configs)."""
+    from rich.syntax import Syntax
+
+    from tasks.harness import driver_source
+    from tasks.model import KernelTask
+
     task = _load(name)
     if not isinstance(task, KernelTask):
+        from agents.configsolve.view import print_config_task
+
         print_config_task(console, task)
         return
     console.rule(f"[bold]{task.name}[/bold] v{task.version} ({task.family.value})")
@@ -102,6 +112,11 @@ def check_tasks(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Validate tasks end to end: generate inputs, build and run the reference, compare with the oracle."""
+    from sandbox import open_sandbox
+    from tasks import suite_tasks
+    from tasks.model import KernelTask
+    from verifiers.reference_check import check_reference
+
     if all_tasks == bool(names):
         err_console.print("give task names/paths, or --all (not both)")
         raise typer.Exit(2)
@@ -134,6 +149,8 @@ def check_tasks(
 
 
 def _print_check(report: TaskCheck) -> None:
+    from tasks.model import size_text
+
     mark = "[green]PASS[/green]" if report.ok else "[red]FAIL[/red]"
     bench = ", ".join(f"{size_text(b.size)}: {b.median_s:.3f} s" for b in report.benches if b.median_s is not None)
     console.print(

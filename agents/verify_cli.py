@@ -1,6 +1,7 @@
 """``agent verify``: run the verification cascade on one candidate file and print its verdict.
 
-Exit codes: 0 accepted, 1 rejected (or the verifier could not decide), 2 bad input.
+Exit codes: 0 accepted, 1 rejected (or the verifier could not decide), 2 bad input. The verifiers are
+imported when the command runs, not when the ``agent`` command line starts.
 """
 
 from __future__ import annotations
@@ -8,25 +9,14 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import yaml
 from rich.console import Console
 
-from agents.configsolve.view import print_config_verdict
-from agents.stage_table import stage_table
-from sandbox import open_sandbox
-from tasks import TaskFileError, resolve_task
-from tasks.configs.layout import TrainLayout
-from tasks.configs.model import ConfigTask, TrainConfigTask
-from tasks.model import KernelTask
-from verifiers.cache import VerdictCache, default_cache_path
-from verifiers.candidate import Candidate
-from verifiers.cascade import evaluate
-from verifiers.configs.cascade import LayoutError, parse_layout, verify_layout
-from verifiers.configs.dryrun_stage import dry_run_stage
-from verifiers.verdict import StageStatus, Verdict
+if TYPE_CHECKING:
+    from tasks.configs.model import ConfigTask
+    from verifiers.verdict import Verdict
 
 console = Console()
 err_console = Console(stderr=True)
@@ -47,6 +37,13 @@ def verify_command(
     For a train_config or serve_config task the candidate is a layout file, checked for its shape,
     memory per GPU, predicted speed and framework configs (and, for training, a dry run).
     """
+    from sandbox import open_sandbox
+    from tasks import TaskFileError, resolve_task
+    from tasks.model import KernelTask
+    from verifiers.cache import VerdictCache, default_cache_path
+    from verifiers.candidate import Candidate
+    from verifiers.cascade import evaluate
+
     try:
         kernel_task = resolve_task(task)
     except TaskFileError as exc:
@@ -85,6 +82,8 @@ def verify_command(
 
 
 def _print(verdict: Verdict, candidate_file: Path, cached: bool) -> None:
+    from agents.stage_table import stage_table
+
     table = stage_table(f"{candidate_file.name} for {verdict.task} v{verdict.task_version}", verdict.stages)
     console.print(table)
     if verdict.timing is not None:
@@ -108,6 +107,15 @@ def _print(verdict: Verdict, candidate_file: Path, cached: bool) -> None:
 
 def _verify_layout_file(task: ConfigTask, path: Path, as_json: bool) -> int:
     """Verify the layout in ``path`` for a config task; the exit code."""
+    import yaml
+
+    from agents.configsolve.view import print_config_verdict
+    from tasks.configs.layout import TrainLayout
+    from tasks.configs.model import TrainConfigTask
+    from verifiers.configs.cascade import LayoutError, parse_layout, verify_layout
+    from verifiers.configs.dryrun_stage import dry_run_stage
+    from verifiers.verdict import StageStatus
+
     try:
         layout = parse_layout(task, yaml.safe_load(path.read_text()))
     except (OSError, UnicodeDecodeError, yaml.YAMLError, LayoutError) as exc:
