@@ -7,14 +7,15 @@ that is not a checkout, a missing prompts or outputs file, an unknown or unimpor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from evals.pareval import CANDIDATES_DIR, REPORT_FILE, TASKS_DIR, ImportReport, ParEvalError, import_pareval
+if TYPE_CHECKING:
+    from evals.pareval import ImportReport
 
 import_app = typer.Typer(help="Import problems and recorded answers from other benchmarks.", no_args_is_help=True)
 console = Console()
@@ -43,6 +44,8 @@ def pareval_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON.")] = False,
 ) -> None:
     """Convert ParEval problems into ParaForge task files (and recorded model outputs into candidates)."""
+    from evals.pareval import ParEvalError, import_pareval
+
     try:
         report = import_pareval(checkout, model, out, outputs=outputs, prompts=prompts)
     except ParEvalError as exc:
@@ -55,6 +58,8 @@ def pareval_command(
 
 
 def _print_report(report: ImportReport, out: Path) -> None:
+    from evals.pareval import CANDIDATES_DIR, REPORT_FILE, TASKS_DIR
+
     total = len(report.converted) + len(report.skipped)
     table = Table(title=f"ParEval {report.model} prompts -> ParaForge tasks ({total} problems)")
     for column in ("outcome", "count", "problems"):
