@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +58,12 @@ def test_a_damaged_page_inside_the_index_is_reported_too(publish: Publish) -> No
     for i in range(30):
         publish(GELU, GELU.reference.cpp + f"\n// {i}")
     library = kernels_library.store()
+    with closing(sqlite3.connect(library.index)) as connection:  # the entries table's root page, not a page
+        (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'entries'").fetchone()
+        (size,) = connection.execute("PRAGMA page_size").fetchone()  # of row text that SQLite cannot check
     data = bytearray(library.index.read_bytes())
-    page = len(data) // 4096 // 2 * 4096
-    data[page : page + 4096] = b"\x55" * 4096
+    page = (root - 1) * size
+    data[page : page + size] = b"\x55" * size
     library.index.write_bytes(bytes(data))
     with pytest.raises(LibraryError, match="is damaged \\(database disk image is malformed\\)"):
         kernels_library.list()
