@@ -83,8 +83,7 @@ def main() -> None:
             ])  # fmt: skip
         print(describe(f"agent eval builtin --samples {SAMPLES} (scripted model)", seconds, summary), flush=True)
     if args.mode in ("solve", "both"):
-        solve = ["builtin", "--solve", "--threads", "1,2", "--out", str(args.out / "solve")]
-        seconds, summary = run_cli([*solve, *common])
+        seconds, summary = run_cli(["builtin", "--solve", "--out", str(args.out / "solve"), *common])
         print(describe("agent eval builtin --solve (offline proposer)", seconds, summary), flush=True)
 
 
