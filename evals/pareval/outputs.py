@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from evals.pareval.convert import Conversion
 from evals.pareval.report import CandidatesSummary, CandidateTask, UnmatchedOutputs
 from evals.pareval.signature import parse_prompt
 from evals.pareval.skips import Unconvertible
-from evals.pareval.source import ParEvalError, PromptRecord
+from evals.pareval.source import PromptRecord, read_records
 from evals.records import ExternalVerdict
 
 EXTERNAL_FILE = "external.json"
@@ -78,18 +78,7 @@ def read_outputs(path: Path) -> list[OutputsEntry]:
     Raises:
         ParEvalError: the file cannot be read, is not a JSON list, or an entry has the wrong shape.
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ParEvalError(f"{path}: cannot read it as JSON: {exc}") from None
-    if not isinstance(data, list):
-        raise ParEvalError(f"{path}: expected a JSON list of prompts with outputs, got {type(data).__name__}")
-    try:
-        return [OutputsEntry.model_validate(entry) for entry in data]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ParEvalError(f"{path}: an entry is not a ParEval output record ({where}: {first['msg']})") from None
+    return read_records(path, OutputsEntry, "a ParEval output record")
 
 
 def clean_output(prompt: str, output: str) -> str:

@@ -16,6 +16,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -126,18 +127,30 @@ def read_prompt_records(path: Path) -> list[PromptRecord]:
     Raises:
         ParEvalError: the file is not JSON, not a list, or an entry lacks a field.
     """
+    return read_records(path, PromptRecord, "a ParEval prompt")
+
+
+_Record = TypeVar("_Record", bound=BaseModel)
+
+
+def read_records(path: Path, model: type[_Record], what: str) -> list[_Record]:
+    """The entries of a JSON list file, each validated as ``model`` (``what`` names one in errors).
+
+    Raises:
+        ParEvalError: the file cannot be read, is not a JSON list, or an entry has the wrong shape.
+    """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ParEvalError(f"{path}: cannot read it as JSON: {exc}") from None
     if not isinstance(data, list):
-        raise ParEvalError(f"{path}: expected a JSON list of prompts, got {type(data).__name__}")
+        raise ParEvalError(f"{path}: expected a JSON list of records, got {type(data).__name__}")
     try:
-        return [PromptRecord.model_validate(entry) for entry in data]
+        return [model.model_validate(entry) for entry in data]
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise ParEvalError(f"{path}: an entry is not a ParEval prompt ({where}: {first['msg']})") from None
+        raise ParEvalError(f"{path}: an entry is not {what} ({where}: {first['msg']})") from None
 
 
 _OPERATORS: dict[type[ast.operator], Callable[[int, int], int]] = {
