@@ -1,5 +1,5 @@
 """Wall time of whole-suite evaluations: ``agent eval builtin --solve`` (offline proposer) and
-``agent eval builtin --samples 5`` with a scripted model, each through the real CLI and sandbox.
+``agent eval builtin --samples 5`` with a scripted model, each through the real CLI and sandbox, from a fresh verdict cache and library.
 
 The scripted model is the replay server (``agents/replay_server.py``): for every task it answers four
 of the offline proposer's rewrites (the reference itself where the proposer has none) and one reply
@@ -44,9 +44,15 @@ def scripted_replies() -> list[ReplayEntry]:
     return entries
 
 
-def run_cli(arguments: list[str]) -> tuple[float, dict[str, Any]]:
-    """Run ``agent eval`` with ``arguments``; its wall time and JSON summary."""
-    env = {"OPENAI_API_KEY": "replay", **os.environ}  # the replay server takes any key
+def run_cli(arguments: list[str], home: Path) -> tuple[float, dict[str, Any]]:
+    """Run ``agent eval`` with ``arguments``, with a fresh verdict cache and library under ``home`` (so nothing
+    verified before is reused); its wall time and JSON summary."""
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "replay",  # the replay server takes any key
+        "PARAFORGE_CACHE_DIR": str(home / "cache"),
+        "PARAFORGE_HOME": str(home / "home"),
+    }
     started = time.monotonic()
     finished = subprocess.run(
         [sys.executable, "-m", "agents.cli", "eval", *arguments, "--json"], capture_output=True, text=True, env=env
@@ -80,10 +86,10 @@ def main() -> None:
             seconds, summary = run_cli([
                 "builtin", "--samples", str(SAMPLES), "--model", "openai/replay", "--api-base", server.api_base,
                 "--out", str(args.out / "samples"), *common,
-            ])  # fmt: skip
+            ], args.out / "samples-state")  # fmt: skip
         print(describe(f"agent eval builtin --samples {SAMPLES} (scripted model)", seconds, summary), flush=True)
     if args.mode in ("solve", "both"):
-        seconds, summary = run_cli(["builtin", "--solve", "--out", str(args.out / "solve"), *common])
+        seconds, summary = run_cli(["builtin", "--solve", "--out", str(args.out / "solve"), *common], args.out / "solve-state")
         print(describe("agent eval builtin --solve (offline proposer)", seconds, summary), flush=True)
 
 
