@@ -1,5 +1,6 @@
 """Wall time of whole-suite evaluations: ``agent eval builtin --solve`` (offline proposer) and
-``agent eval builtin --samples 5`` with a scripted model, each through the real CLI and sandbox, from a fresh verdict cache and library.
+``agent eval builtin --samples 5`` with a scripted model, each through the real CLI and sandbox, from a
+fresh verdict cache and library.
 
 The scripted model is the replay server (``agents/replay_server.py``): for every task it answers four
 of the offline proposer's rewrites (the reference itself where the proposer has none) and one reply
@@ -89,7 +90,8 @@ def main() -> None:
             ], args.out / "samples-state")  # fmt: skip
         print(describe(f"agent eval builtin --samples {SAMPLES} (scripted model)", seconds, summary), flush=True)
     if args.mode in ("solve", "both"):
-        seconds, summary = run_cli(["builtin", "--solve", "--out", str(args.out / "solve"), *common], args.out / "solve-state")
+        solve = ["builtin", "--solve", "--out", str(args.out / "solve"), *common]
+        seconds, summary = run_cli(solve, args.out / "solve-state")
         print(describe("agent eval builtin --solve (offline proposer)", seconds, summary), flush=True)
 
 
