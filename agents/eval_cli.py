@@ -76,6 +76,10 @@ def eval_command(
     except (SuiteError, RunMismatch, ExecutorUnavailable, ValueError) as exc:
         err_console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        resume = f"run again with --out {escape(str(run_dir))} to resume"
+        err_console.print(f"interrupted; what was judged is kept: {resume}")
+        raise typer.Exit(130) from None
     report = write_run_report(results, run_dir)
     if as_json:
         typer.echo(json.dumps(_json_summary(results, run_dir, report, progress), indent=2))

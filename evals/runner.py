@@ -113,13 +113,17 @@ class EvalRun:
         for entry in entries:
             previous = self.store.task(entry.name)
             if previous is not None and previous.status in FINISHED:
-                self.progress.reused += len(self.store.candidates(entry.name))
+                for row in self.store.candidates(entry.name):
+                    self.progress.candidate_judged(row, reused=True)
                 self.progress.task_finished(previous, reused=True)
             else:
                 pending.append(entry)
-        with ThreadPoolExecutor(max_workers=self._tasks_at_once(), thread_name_prefix="paraforge-task") as pool:
+        pool = ThreadPoolExecutor(max_workers=self._tasks_at_once(), thread_name_prefix="paraforge-task")
+        try:
             for future in [pool.submit(self._task, entry) for entry in pending]:
                 future.result()
+        finally:  # on an interrupt, tasks not started never start (what was judged is already committed)
+            pool.shutdown(wait=False, cancel_futures=True)
         meta = self.store.meta()
         assert meta is not None
         self.store.put_meta(meta.model_copy(update={"finished": _now()}))

@@ -184,12 +184,8 @@ def test_report_command_reads_eval_runs_and_compares_two(tmp_path: Path):
 
 
 def test_a_run_killed_with_sigkill_loses_nothing_already_verified(tmp_path: Path):
-    suite = suite_folder(tmp_path, "reduce-sum")
-    settings = tmp_path / "eval.yaml"
-    settings.write_text(yaml.safe_dump({"verify": QUICK_VERIFY.model_dump(mode="json")}))
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "agents.cli", "eval", str(suite), "--samples", "4", "--workers", "1",
-               "--backend", "local", "--config", str(settings), "--out", str(run_dir), "--json"]  # fmt: skip
+    command = [*_eval_command(tmp_path, samples=4, run_dir=run_dir), "--json"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
     before = _wait_for_rows(run_dir / RESULTS_FILE, process)
     os.killpg(process.pid, signal.SIGKILL)
@@ -205,6 +201,26 @@ def test_a_run_killed_with_sigkill_loses_nothing_already_verified(tmp_path: Path
     assert {k: v for k, v in _rows(run_dir / RESULTS_FILE).items() if k in survived} == survived
 
 
+def test_ctrl_c_stops_the_run_soon_and_keeps_what_was_judged(tmp_path: Path):
+    run_dir = tmp_path / "run"
+    command = _eval_command(tmp_path, samples=4, run_dir=run_dir)  # four different offline rewrites
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_rows(run_dir / RESULTS_FILE, process)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "to resume" in stderr
+    assert 1 <= len(_rows(run_dir / RESULTS_FILE)) < 4  # queued samples were never verified
+
+
+def _eval_command(tmp_path: Path, *, samples: int, run_dir: Path) -> list[str]:
+    """``agent eval`` of reduce-sum's offline samples, one verification at a time, with quick verification."""
+    settings = tmp_path / "eval.yaml"
+    settings.write_text(yaml.safe_dump({"verify": QUICK_VERIFY.model_dump(mode="json")}))
+    suite = suite_folder(tmp_path, "reduce-sum")
+    return [sys.executable, "-m", "agents.cli", "eval", str(suite), "--samples", str(samples), "--workers", "1",
+            "--backend", "local", "--config", str(settings), "--out", str(run_dir)]  # fmt: skip
+
+
 def _rows(path: Path) -> dict[int, str]:
     """The committed candidate rows (none while the run is still creating its tables)."""
     with closing(sqlite3.connect(path)) as db:
@@ -215,9 +231,10 @@ def _rows(path: Path) -> dict[int, str]:
 
 
 def _wait_for_rows(path: Path, process: subprocess.Popen, timeout_s: float = 300) -> dict[int, str]:
+    """The committed rows, as soon as there are some but not yet all four."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        assert process.poll() is None, "the eval ended before it could be killed"
+        assert process.poll() is None, "the eval ended before it could be stopped"
         if path.is_file() and (rows := _rows(path)) and len(rows) < 4:
             return rows
         time.sleep(0.2)
