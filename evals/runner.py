@@ -28,7 +28,7 @@ from evals.records import CandidateResult, EvalMode, EvalResults, RunMeta, TaskR
 from evals.solve_results import solve_task_records
 from evals.store import RESULTS_FILE, ResultStore
 from evals.suites import SuiteEntry, load_suite
-from evals.work import SolveUnit, VerifyUnit, close_sandboxes, shared_sandbox, solve_unit, time_unit, verify_unit
+from evals.work import SolveUnit, VerifyUnit, close_shared, shared_sandbox, solve_unit, time_unit, verify_unit
 from tasks import KernelTask
 from verifiers.candidate import Candidate
 from verifiers.hardware import hardware_fingerprint
@@ -69,7 +69,7 @@ def run_eval(config: EvalConfig, run_dir: Path, *, progress: EvalProgress | None
         return EvalRun(config, run_dir, store, executor, progress or EvalProgress()).run(entries)
     finally:
         executor.close()
-        close_sandboxes()
+        close_shared()
         store.close()
 
 

@@ -21,6 +21,7 @@ from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
 from verifiers.context import VerifyConfig
 from verifiers.machine_lock import MACHINE
+from verifiers.stages import VerifierStage
 from verifiers.stages.timing import TimingStage
 from verifiers.verdict import Timing, Verdict
 
@@ -62,15 +63,18 @@ def shared_sandbox(backend: str) -> Sandbox:
         return _sandboxes[backend]
 
 
-def close_sandboxes() -> None:
-    """Close every sandbox this process opened for units."""
+_verdict_caches: list[VerdictCache] = []
+
+
+def close_shared() -> None:
+    """Close every sandbox and the verdict cache this process opened for units (the next unit opens new ones)."""
     with _sandboxes_lock:
         for sandbox in _sandboxes.values():
             sandbox.close()
         _sandboxes.clear()
-
-
-_verdict_caches: list[VerdictCache] = []
+        for verdict_cache in _verdict_caches:
+            verdict_cache.close()
+        _verdict_caches.clear()
 
 
 def _verdict_cache() -> VerdictCache:
@@ -96,6 +100,16 @@ def kernel_task(path: str) -> KernelTask:
 
 def verify_unit(unit: VerifyUnit) -> Verdict:
     """The verdict of the unit's candidate (from the verdict cache when it was judged before)."""
+    return _evaluate(unit)
+
+
+def time_unit(unit: VerifyUnit) -> Timing | None:
+    """The unit's candidate timed alone at ``unit.verify.timing_threads`` threads (None if it did not run)."""
+    verdict = _evaluate(unit, stages=[TimingStage()])
+    return verdict.timing if verdict.accepted else None
+
+
+def _evaluate(unit: VerifyUnit, stages: list[VerifierStage] | None = None) -> Verdict:
     _prepare(unit)
     return evaluate(
         kernel_task(unit.task_path),
@@ -103,23 +117,9 @@ def verify_unit(unit: VerifyUnit) -> Verdict:
         shared_sandbox(unit.backend),
         config=unit.verify,
         logs_dir=Path(unit.logs_dir),
+        stages=stages,
         cache=_verdict_cache(),
     )
-
-
-def time_unit(unit: VerifyUnit) -> Timing | None:
-    """The unit's candidate timed alone at ``unit.verify.timing_threads`` threads (None if it did not run)."""
-    _prepare(unit)
-    verdict = evaluate(
-        kernel_task(unit.task_path),
-        unit.candidate,
-        shared_sandbox(unit.backend),
-        config=unit.verify,
-        logs_dir=Path(unit.logs_dir),
-        stages=[TimingStage()],
-        cache=_verdict_cache(),
-    )
-    return verdict.timing if verdict.accepted else None
 
 
 def solve_unit(unit: SolveUnit) -> dict[str, Any]:
