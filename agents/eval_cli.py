@@ -62,6 +62,7 @@ def eval_command(
     from evals.records import TaskStatus
     from evals.runner import RunMismatch, prepare_run_dir, run_eval
     from evals.suites import SuiteError, load_suite
+    from verifiers.preflight import ToolchainMissing
 
     config = _config(suite, samples, solve, model, api_base, candidates, threads, workers, executor, ray_address,
                      backend, max_cost, time_limit, config_file)  # fmt: skip
@@ -73,7 +74,7 @@ def eval_command(
         with Live(console=err_console, refresh_per_second=2, transient=as_json,
                   get_renderable=lambda: _progress_panel(run_dir, progress)):  # fmt: skip
             results = run_eval(config, run_dir, progress=progress)
-    except (SuiteError, RunMismatch, ExecutorUnavailable, ValueError) as exc:
+    except (SuiteError, RunMismatch, ExecutorUnavailable, ToolchainMissing, ValueError) as exc:
         err_console.print(f"[red]{escape(str(exc))}[/red]", highlight=False)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:

@@ -30,6 +30,7 @@ from verifiers.cache import VerdictCache
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
 from verifiers.context import VerifyConfig
+from verifiers.preflight import preflight
 from verifiers.verdict import Verdict
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def solve(
         return solve_config_task(task, config, run, resuming=resume is not None, progress=progress)
     sandbox = open_sandbox(config.backend)
     try:
+        preflight(sandbox, task.targets)  # before any candidate: a missing tool is not the candidates' fault
         runtime = make_runtime(config, task, run, sandbox)
         with closing(sqlite3.connect(run.checkpoints, check_same_thread=False)) as connection:
             graph = build_graph(runtime, connection)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -56,6 +57,7 @@ def solve_command(
     from agents.solve import solve
     from agents.solve_config import ProposerKind, SolveConfig
     from tasks import TaskFileError
+    from verifiers.preflight import ToolchainMissing
 
     config = None
     if resume is None:
@@ -99,6 +101,10 @@ def solve_command(
             )
     except (TaskFileError, FileNotFoundError, NotADirectoryError) as exc:
         err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    except ToolchainMissing as exc:
+        hint = f"\nOnce it is fixed, continue with: agent solve --resume {view.run_id}"
+        err_console.print(f"[red]{escape(str(exc))}[/red]{escape(hint)}", highlight=False)
         raise typer.Exit(2) from None
     summary["report_html"] = _write_report(Path(summary["run_dir"]))
     if as_json:

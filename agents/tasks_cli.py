@@ -115,6 +115,7 @@ def check_tasks(
     from sandbox import open_sandbox
     from tasks import suite_tasks
     from tasks.model import KernelTask
+    from verifiers.preflight import ToolchainMissing, preflight
     from verifiers.reference_check import check_reference
 
     if all_tasks == bool(names):
@@ -126,6 +127,12 @@ def check_tasks(
         if not isinstance(task, KernelTask):
             console.print(f"{task.name}: a {task.kind.value} task; it loaded, and `agent solve` verifies its layouts")
     sandbox = open_sandbox(backend)
+    try:
+        preflight(sandbox, sorted({target for task in tasks for target in task.targets}))
+    except ToolchainMissing as exc:
+        sandbox.close()
+        _plain(err_console, str(exc), style="red")
+        raise typer.Exit(2) from None
     reports: list[TaskCheck] = []
     try:
         with console.status("") as status:

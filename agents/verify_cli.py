@@ -43,6 +43,7 @@ def verify_command(
     from verifiers.cache import VerdictCache, default_cache_path
     from verifiers.candidate import Candidate
     from verifiers.cascade import evaluate
+    from verifiers.preflight import ToolchainMissing, preflight
 
     try:
         kernel_task = resolve_task(task)
@@ -59,6 +60,12 @@ def verify_command(
     try:
         sandbox = open_sandbox(backend)
     except ValueError as exc:
+        err_console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        preflight(sandbox, kernel_task.targets)
+    except ToolchainMissing as exc:
+        sandbox.close()
         err_console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(2) from None
     logs = logs_dir or Path(tempfile.mkdtemp(prefix=f"paraforge-verify-{kernel_task.name}-"))

@@ -32,6 +32,7 @@ from evals.work import SolveUnit, VerifyUnit, close_shared, shared_sandbox, solv
 from tasks import KernelTask
 from verifiers.candidate import Candidate
 from verifiers.hardware import hardware_fingerprint
+from verifiers.preflight import preflight
 from verifiers.toolchain_version import compiler_version
 from verifiers.verdict import Timing, Verdict
 
@@ -60,6 +61,7 @@ def run_eval(config: EvalConfig, run_dir: Path, *, progress: EvalProgress | None
         RunMismatch: ``run_dir`` holds a run of another suite, mode, sample count, model or candidates.
         evals.suites.SuiteError: the suite names no task files.
         evals.executors.ExecutorUnavailable: the executor cannot run here.
+        verifiers.preflight.ToolchainMissing: the sandbox lacks what the suite's targets need.
     """
     entries = load_suite(config.suite)
     prepare_run_dir(config, run_dir)
@@ -108,6 +110,8 @@ class EvalRun:
 
     def run(self, entries: list[SuiteEntry]) -> EvalResults:
         self.progress.total = len(entries)
+        targets = {target for entry in entries if isinstance(entry.task, KernelTask) for target in entry.task.targets}
+        preflight(shared_sandbox(self.config.backend), sorted(targets))  # before any candidate is judged
         self.store.put_meta(self._meta())
         pending = []
         for entry in entries:

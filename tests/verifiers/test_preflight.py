@@ -1,0 +1,111 @@
+"""Preflight: a sandbox without the compiler is named as such before any candidate is judged."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import agents.solve
+import evals.work
+import sandbox as sandbox_package
+from agents.cli import app
+from sandbox import Job, JobResult, Sandbox
+from tasks.model import Target
+from verifiers.preflight import ToolchainMissing, missing_pieces, preflight
+
+pytestmark = pytest.mark.usefixtures("clang")
+
+FAST = (
+    "#include <cmath>\n#include <cstdint>\nvoid reduce_sum(const double* x, int64_t n, double* out) {\n"
+    "    double total = 0.0;\n    #pragma omp parallel for reduction(+:total)\n"
+    "    for (int64_t i = 0; i < n; ++i) total += std::sqrt(std::fabs(x[i])) * std::sin(x[i]);\n"
+    "    out[0] = total;\n}\n"
+)
+
+
+class PathSandbox:
+    """A sandbox whose jobs see only the tools in ``bin_dir`` on their PATH (counting the jobs it runs)."""
+
+    def __init__(self, inner: Sandbox, bin_dir: Path) -> None:
+        self.inner = inner
+        self.bin_dir = bin_dir
+        self.name = inner.name
+        self.unenforced = inner.unenforced
+        self.jobs = 0
+
+    def run(self, job: Job) -> JobResult:
+        self.jobs += 1
+        return self.inner.run(job.model_copy(update={"env": {**job.env, "PATH": str(self.bin_dir)}}))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+REMOVED = {"clang++", "clang", "clang++-14", "clang-14"}
+
+
+@pytest.fixture
+def no_compiler(local_sandbox: Sandbox) -> Iterator[PathSandbox]:
+    """The local sandbox with every tool of the usual PATH on its jobs' PATH, except the compiler (in a folder
+    the sandbox's unprivileged job user can read)."""
+    bin_dir = Path(tempfile.mkdtemp(prefix="paraforge-path-"))
+    bin_dir.chmod(0o755)
+    for folder in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for tool in Path(folder).iterdir():
+            if tool.name not in REMOVED and not (bin_dir / tool.name).exists():
+                os.symlink(tool, bin_dir / tool.name)
+    yield PathSandbox(local_sandbox, bin_dir)
+    shutil.rmtree(bin_dir)
+
+
+def test_a_complete_toolchain_misses_nothing(local_sandbox: Sandbox):
+    assert missing_pieces(local_sandbox, Target.cpp_openmp) == []
+
+
+def test_a_missing_compiler_is_named_with_the_way_to_get_it(no_compiler: PathSandbox):
+    # only the compiler: what it would compile (OpenMP, sanitizer runtimes) is unknown, not missing; Archer is there
+    assert missing_pieces(no_compiler, Target.cpp_openmp) == ["the C++ compiler (clang++)"]
+    with pytest.raises(ToolchainMissing) as raised:
+        preflight(no_compiler, [Target.cpp_openmp])
+    assert "clang++" in str(raised.value) and ".ci/install-system.sh" in str(raised.value)
+    jobs = no_compiler.jobs
+    with pytest.raises(ToolchainMissing):
+        preflight(no_compiler, [Target.cpp_openmp])
+    assert no_compiler.jobs == jobs  # checked once per sandbox and target
+
+
+def test_commands_stop_with_exit_code_2_before_judging_any_candidate(
+    tmp_path: Path, no_compiler: PathSandbox, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PARAFORGE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PARAFORGE_HOME", str(tmp_path / "home"))
+    for module in (sandbox_package, agents.solve, evals.work):
+        monkeypatch.setattr(module, "open_sandbox", lambda backend="auto": no_compiler)
+    monkeypatch.setattr(no_compiler, "close", lambda: None)  # the session's local sandbox stays open
+    cli = CliRunner()
+    candidate = tmp_path / "fast.cpp"
+    candidate.write_text(FAST)
+
+    verify = cli.invoke(app, ["verify", "reduce-sum", str(candidate), "--backend", "local"])
+    assert verify.exit_code == 2 and "clang++" in verify.output
+
+    runs = tmp_path / "runs"
+    solve = cli.invoke(app, ["solve", "reduce-sum", "--backend", "local", "--runs-dir", str(runs)])
+    assert solve.exit_code == 2 and "agent solve --resume" in " ".join(solve.output.split())
+    assert not list(runs.glob("*/candidates"))  # no candidate was recorded as failed
+
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    shutil.copy(Path(agents.solve.__file__).parent.parent / "tasks" / "suite" / "reduce-sum.yaml", suite)
+    evaluation = cli.invoke(app, ["eval", str(suite), "--backend", "local", "--out", str(tmp_path / "eval")])
+    assert evaluation.exit_code == 2 and "clang++" in evaluation.output
+    assert not (tmp_path / "eval" / "tasks").exists()
+
+    check = cli.invoke(app, ["tasks", "check", "reduce-sum", "--backend", "local", "--no-bench"])
+    assert check.exit_code == 2 and "clang++" in check.output
