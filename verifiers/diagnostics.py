@@ -99,11 +99,32 @@ def explain_build_failure(build: Build, signature: Signature) -> BuildFailure:
     if result.status is JobStatus.sandbox_error:
         return BuildFailure("sandbox", f"The build could not run: {result.message}", verifier_fault=True)
     log = build.log
+    if missing := toolchain_trouble(result.exit_code, log):
+        return BuildFailure("toolchain", f"The sandbox's toolchain is broken ({missing}); not the code's fault.",
+                            verifier_fault=True)  # fmt: skip
     diagnostics = parse_diagnostics(log)
     errors = [d for d in diagnostics if d.severity in ("error", "fatal error")]
     if errors:
         return BuildFailure("error", _render_errors(diagnostics, signature), line=_first_kernel_line(errors))
     return _link_failure(log, signature)
+
+
+_TOOLCHAIN_SIGNS = (
+    (re.compile(r"invalid linker name"), "the linker is missing"),
+    (re.compile(r"^ld(?:\.lld)?: error: .*libclang_rt\.", re.MULTILINE), "a sanitizer runtime is missing"),
+    (re.compile(r"'omp\.h' file not found"), "the OpenMP headers are missing"),
+    (re.compile(r"unable to find library -lomp"), "the OpenMP runtime is missing"),
+)
+"""Compiler messages that blame the toolchain, whatever the code: what each says is missing."""
+COMMAND_NOT_FOUND = (126, 127)
+"""Exit codes of a shell that could not find, or could not run, the compiler."""
+
+
+def toolchain_trouble(exit_code: int | None, log: str) -> str | None:
+    """What is wrong with the toolchain, when a failed build's exit code or log blames it rather than the code."""
+    if exit_code in COMMAND_NOT_FOUND:
+        return f"the compiler could not be run: {log.strip().splitlines()[-1] if log.strip() else exit_code}"
+    return next((what for sign, what in _TOOLCHAIN_SIGNS if sign.search(log)), None)
 
 
 def _render_errors(diagnostics: list[Diagnostic], signature: Signature) -> str:

@@ -16,8 +16,15 @@ import evals.work
 import sandbox as sandbox_package
 from agents.cli import app
 from sandbox import Job, JobResult, Sandbox
+from tasks import resolve_task
 from tasks.model import Target
+from verifiers.cache import cacheable
+from verifiers.candidate import Candidate
+from verifiers.cascade import evaluate
+from verifiers.context import VerifyConfig
+from verifiers.diagnostics import toolchain_trouble
 from verifiers.preflight import ToolchainMissing, missing_pieces, preflight
+from verifiers.verdict import Stage, StageStatus
 
 pytestmark = pytest.mark.usefixtures("clang")
 
@@ -109,3 +116,21 @@ def test_commands_stop_with_exit_code_2_before_judging_any_candidate(
 
     check = cli.invoke(app, ["tasks", "check", "reduce-sum", "--backend", "local", "--no-bench"])
     assert check.exit_code == 2 and "clang++" in check.output
+
+
+def test_a_compiler_that_vanishes_mid_run_is_the_verifiers_error_not_the_candidates(no_compiler: PathSandbox):
+    task = resolve_task("reduce-sum")
+    verdict = evaluate(task, Candidate(source=FAST), no_compiler, config=VerifyConfig(), cache=None)
+    failure = verdict.failure
+    assert failure is not None and failure.stage is Stage.compile
+    assert failure.status is StageStatus.error and failure.reason == "compile.toolchain"
+    assert "not the code's fault" in failure.feedback and not cacheable(verdict)
+
+
+def test_toolchain_messages_are_told_apart_from_code_errors():
+    assert toolchain_trouble(127, "sh: 1: clang++: not found") is not None
+    assert toolchain_trouble(1, "clang: error: invalid linker name in argument '-fuse-ld=lld'") is not None
+    lld = "ld.lld: error: cannot open /usr/lib/clang/14/lib/linux/libclang_rt.tsan-x86_64.a: No such file"
+    assert toolchain_trouble(1, lld) == "a sanitizer runtime is missing"
+    assert toolchain_trouble(1, "kernel.cpp:3:5: error: use of undeclared identifier 'x'") is None
+    assert toolchain_trouble(1, "kernel.cpp:1:10: fatal error: 'libclang_rt.h' file not found") is None
