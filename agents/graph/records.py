@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.selection.scored import Scored
 from verifiers.candidate import Candidate
-from verifiers.verdict import Verdict
+from verifiers.verdict import StageStatus, Verdict
 
 
 def candidate_of(record: dict[str, Any]) -> Candidate:
@@ -21,6 +21,13 @@ def accepted(record: dict[str, Any]) -> bool:
     """A verification record whose candidate passed every stage and was timed."""
     verdict = verdict_of(record)
     return verdict is not None and verdict.accepted and verdict.timing is not None
+
+
+def verifier_failed(record: dict[str, Any]) -> bool:
+    """A verification record that the verifier could not decide (sandbox or toolchain trouble, not the code)."""
+    verdict = verdict_of(record)
+    failure = verdict.failure if verdict is not None else None
+    return failure is not None and failure.status is StageStatus.error
 
 
 def scored_of(record: dict[str, Any]) -> Scored:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.graph.records import accepted, failure_text, scored_of
+from agents.graph.records import accepted, failure_text, scored_of, verifier_failed
 from agents.graph.runtime import SolveRuntime
 from agents.proposers import Elite
 from agents.selection.archive import Archive
@@ -63,8 +63,8 @@ def repair_requests(runtime: SolveRuntime, state: dict[str, Any]) -> list[dict[s
     current = state["round"]
     requests = []
     for index, record in enumerate(r for r in state.get("results", []) if r["round"] == current):
-        if accepted(record) or record["repair_round"] >= runtime.config.repair_rounds:
-            continue
+        if accepted(record) or verifier_failed(record) or record["repair_round"] >= runtime.config.repair_rounds:
+            continue  # a verifier's failure is no feedback on the code: nothing to repair
         attempt = record.get("candidate")
         if attempt is None and record.get("reply"):
             attempt = {"source": record["reply"], "origin": "unusable reply"}
