@@ -151,6 +151,7 @@ def write_run_report(results: EvalResults, run_dir: Path) -> Path:
 def print_results(results: EvalResults, progress: EvalProgress | None = None) -> None:
     """The per-task table and the headline metrics."""
     from evals.metrics import suite_metrics
+    from evals.report.taskdata import failing_stage
 
     table = Table(title=f"{results.meta.suite}: {results.meta.mode.value}")
     for column in ("task", "status", "best speedup [95% CI]", "roofline", "failed at / why", "candidates"):
@@ -159,8 +160,8 @@ def print_results(results: EvalResults, progress: EvalProgress | None = None) ->
         rows = results.candidates_of(task.task)
         speedup = f"{task.speedup:.2f}x [{task.speedup_low:.2f}, {task.speedup_high:.2f}]" if task.speedup else "-"
         roofline = f"{task.roofline_fraction:.0%}" if task.roofline_fraction is not None else "-"
-        why = task.error or task.summary or _common_failure(rows)
-        table.add_row(escape(task.task), task.status.value, speedup, roofline, escape(why or "-"), str(len(rows)))
+        why = task.summary or failing_stage(task, rows)
+        table.add_row(escape(task.task), task.status.value, speedup, roofline, escape(why), str(len(rows)))
     console.print(table)
     metrics = suite_metrics(results)
     lines = [f"solved {metrics.solved}/{metrics.tasks}"]
@@ -173,11 +174,6 @@ def print_results(results: EvalResults, progress: EvalProgress | None = None) ->
     console.print(" · ".join(lines))
     if progress is not None:
         console.print(f"{progress.verified} candidates verified now, {progress.reused} reused from earlier")
-
-
-def _common_failure(rows: list[Any]) -> str | None:
-    reasons = [row.reason for row in rows if row.reason]
-    return max(set(reasons), key=reasons.count) if reasons else None
 
 
 def _json_summary(results: EvalResults, run_dir: Path, report: Path, progress: EvalProgress) -> dict[str, Any]:
