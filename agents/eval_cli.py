@@ -62,7 +62,7 @@ def eval_command(
     from evals.records import TaskStatus
     from evals.runner import RunMismatch, prepare_run_dir, run_eval
     from evals.suites import SuiteError, load_suite
-    from verifiers.preflight import ToolchainMissing
+    from verifiers import ToolchainMissing
 
     config = _config(suite, samples, solve, model, api_base, candidates, threads, workers, executor, ray_address,
                      backend, max_cost, time_limit, config_file)  # fmt: skip

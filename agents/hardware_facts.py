@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from verifiers.hardware import hardware_fingerprint
+from verifiers import hardware_fingerprint
 
 _CACHE_DIR = Path("/sys/devices/system/cpu/cpu0/cache")
 

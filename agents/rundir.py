@@ -8,8 +8,7 @@ import time
 from pathlib import Path
 
 from agents.solve_config import SolveConfig
-from verifiers.candidate import Candidate
-from verifiers.verdict import Verdict
+from verifiers import Candidate, Verdict
 
 CONFIG_FILE = "config.json"
 CHECKPOINTS_FILE = "checkpoints.sqlite"

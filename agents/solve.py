@@ -26,12 +26,7 @@ from kernels_library import publish as library
 from sandbox import Sandbox, open_sandbox
 from tasks import Task, resolve_task
 from tasks.model import KernelTask
-from verifiers.cache import VerdictCache
-from verifiers.candidate import Candidate
-from verifiers.cascade import evaluate
-from verifiers.context import VerifyConfig
-from verifiers.preflight import preflight
-from verifiers.verdict import Verdict
+from verifiers import Candidate, Verdict, VerdictCache, VerifyConfig, evaluate, preflight
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ def solve_command(
     from agents.solve import solve
     from agents.solve_config import ProposerKind, SolveConfig
     from tasks import TaskFileError
-    from verifiers.preflight import ToolchainMissing
+    from verifiers import ToolchainMissing
 
     config = None
     if resume is None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.budget import Budget
 from agents.model_config import ModelConfig
-from verifiers.context import VerifyConfig
+from verifiers import VerifyConfig
 
 
 class ProposerKind(StrEnum):

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from verifiers.verdict import StageStatus
+from verifiers import StageStatus
 
 STAGE_STYLES = {
     StageStatus.passed: "green",

@@ -15,7 +15,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from tasks import Task
-    from verifiers.reference_check import TaskCheck
+    from verifiers import TaskCheck
 
 tasks_app = typer.Typer(help="List, show and check tasks.", no_args_is_help=True)
 console = Console()
@@ -115,8 +115,7 @@ def check_tasks(
     from sandbox import open_sandbox
     from tasks import suite_tasks
     from tasks.model import KernelTask
-    from verifiers.preflight import ToolchainMissing, preflight
-    from verifiers.reference_check import check_reference
+    from verifiers import ToolchainMissing, check_reference, preflight
 
     if all_tasks == bool(names):
         err_console.print("give task names/paths, or --all (not both)")

@@ -16,7 +16,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from tasks.configs.model import ConfigTask
-    from verifiers.verdict import Verdict
+    from verifiers import Verdict
 
 console = Console()
 err_console = Console(stderr=True)
@@ -40,10 +40,7 @@ def verify_command(
     from sandbox import open_sandbox
     from tasks import TaskFileError, resolve_task
     from tasks.model import KernelTask
-    from verifiers.cache import VerdictCache, default_cache_path
-    from verifiers.candidate import Candidate
-    from verifiers.cascade import evaluate
-    from verifiers.preflight import ToolchainMissing, preflight
+    from verifiers import Candidate, ToolchainMissing, VerdictCache, default_cache_path, evaluate, preflight
 
     try:
         kernel_task = resolve_task(task)
@@ -119,9 +116,8 @@ def _verify_layout_file(task: ConfigTask, path: Path, as_json: bool) -> int:
     from agents.configsolve.view import print_config_verdict
     from tasks.configs.layout import TrainLayout
     from tasks.configs.model import TrainConfigTask
-    from verifiers.configs.cascade import LayoutError, parse_layout, verify_layout
-    from verifiers.configs.dryrun_stage import dry_run_stage
-    from verifiers.verdict import StageStatus
+    from verifiers import StageStatus
+    from verifiers.configs import LayoutError, dry_run_stage, parse_layout, verify_layout
 
     try:
         layout = parse_layout(task, yaml.safe_load(path.read_text()))

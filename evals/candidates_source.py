@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from evals.records import ExternalVerdict
-from verifiers.candidate import Candidate
+from verifiers import Candidate
 
 SOURCE_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++")
 EXTERNAL_FILE = "external.json"

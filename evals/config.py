@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.model_config import ModelConfig
 from evals.records import EvalMode
-from verifiers.context import VerifyConfig
+from verifiers import VerifyConfig
 
 
 class SolveSettings(BaseModel):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from agents.budget import Usage
 from evals.records import CandidateResult, ExternalVerdict
-from verifiers.candidate import Candidate
-from verifiers.verdict import Stage, StageStatus, Verdict
+from verifiers import Candidate, Stage, StageStatus, Verdict
 
 
 class VerifierError(RuntimeError):

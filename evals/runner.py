@@ -30,11 +30,7 @@ from evals.store import RESULTS_FILE, ResultStore
 from evals.suites import SuiteEntry, load_suite
 from evals.work import SolveUnit, VerifyUnit, close_shared, shared_sandbox, solve_unit, time_unit, verify_unit
 from tasks import KernelTask
-from verifiers.candidate import Candidate
-from verifiers.hardware import hardware_fingerprint
-from verifiers.preflight import preflight
-from verifiers.toolchain_version import compiler_version
-from verifiers.verdict import Timing, Verdict
+from verifiers import Candidate, Timing, Verdict, compiler_version, hardware_fingerprint, preflight
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,7 @@ from typing import Any
 from agents.budget import Usage
 from evals.judged import best_of, judged, no_candidate
 from evals.records import CandidateResult, EvalMode, EvalResults, RunMeta, TaskResult, TaskStatus
-from verifiers.candidate import Candidate
-from verifiers.verdict import Verdict
+from verifiers import Candidate, Verdict
 
 SUMMARY_FILE = "summary.json"
 CANDIDATES_DIR = "candidates"

@@ -16,14 +16,17 @@ from pydantic import BaseModel, ConfigDict
 
 from sandbox import Sandbox, open_sandbox
 from tasks import KernelTask, Task, load_task
-from verifiers.cache import VerdictCache
-from verifiers.candidate import Candidate
-from verifiers.cascade import evaluate
-from verifiers.context import VerifyConfig
-from verifiers.machine_lock import MACHINE
-from verifiers.stages import VerifierStage
-from verifiers.stages.timing import TimingStage
-from verifiers.verdict import Timing, Verdict
+from verifiers import (
+    MACHINE,
+    Candidate,
+    Timing,
+    TimingStage,
+    Verdict,
+    VerdictCache,
+    VerifierStage,
+    VerifyConfig,
+    evaluate,
+)
 
 _sandboxes: dict[str, Sandbox] = {}
 _sandboxes_lock = threading.Lock()

@@ -16,8 +16,7 @@ from kernels_library._binding import KernelBuildError, KernelCallError, KernelFu
 from kernels_library._entry import EntryRecord, Provenance
 from kernels_library._paths import library_root
 from kernels_library._store import LibraryError, LibraryStore
-from verifiers.hardware import hardware_fingerprint
-from verifiers.verdict import Verdict
+from verifiers import Verdict, hardware_fingerprint
 
 __all__ = [
     "Entry",

@@ -25,7 +25,7 @@ from kernels_library._store import LibraryError
 from tasks.harness import SIGNATURE_HEADER, signature_header
 from tasks.model import KernelTask, Param, Role
 from tasks.shapes import ShapeError, ShapeExpr
-from verifiers.hardware import hardware_fingerprint
+from verifiers import hardware_fingerprint
 
 _CTYPES = {
     "bool": ctypes.c_bool,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from tasks.model import KernelTask
-from verifiers.verdict import Verdict
+from verifiers import Verdict
 
 
 class Provenance(BaseModel):

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from kernels_library._entry import EntryRecord, Provenance
 from tasks.model import KernelTask
-from verifiers.verdict import Verdict
+from verifiers import Verdict
 
 INDEX_FILE = "index.sqlite"
 REBUILD_HINT = "run `agent library rebuild` (or kernels_library.store().rebuild_index()) to rebuild it"

@@ -10,11 +10,7 @@ from kernels_library._export import ExportedEntry
 from sandbox import Sandbox
 from tasks.loader import SUITE_DIR, load_task
 from tasks.model import KernelTask
-from verifiers.candidate import Candidate
-from verifiers.cascade import evaluate
-from verifiers.hardware import hardware_fingerprint
-from verifiers.toolchain_version import compiler_version
-from verifiers.verdict import Verdict
+from verifiers import Candidate, Verdict, compiler_version, evaluate, hardware_fingerprint
 
 
 def publish(

@@ -1,4 +1,5 @@
-"""The task model: kernel and config tasks loaded from YAML, kernels' generated inputs, harness and comparisons."""
+"""The task model: kernel and config tasks loaded from YAML, generated inputs, harnesses, comparisons, and
+code analysis of kernels (:mod:`tasks.codeanalysis`)."""
 
 from tasks.loader import (
     CONFIG_SUITE_DIR,

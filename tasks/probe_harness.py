@@ -28,7 +28,7 @@ where ``STATUS`` is ``ok``, ``guard:NAME`` (a canary of array NAME was overwritt
 
 from __future__ import annotations
 
-from tasks.kernel_library import SUPPORT_SOURCE, pointer_type
+from tasks.dlopen_driver import SUPPORT_SOURCE, pointer_type
 from tasks.model import Role, Signature
 
 PROBE_SOURCE = "probe.cpp"

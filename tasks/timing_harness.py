@@ -4,7 +4,7 @@ Usage of the built program::
 
     timing IN_DIR OUT_DIR WARMUP MIN_SAMPLES MAX_SAMPLES BUDGET_S TARGET CONFIDENCE SEED LIB_0 LIB_1 [LIB_2 ...]
 
-``LIB_i`` is the shared library of kernel ``i`` (:func:`tasks.kernel_library.kernel_library`);
+``LIB_i`` is the shared library of kernel ``i`` (:func:`tasks.dlopen_driver.kernel_shared_object`);
 kernel 0 is the baseline (the sequential reference), kernel 1 the candidate, kernel 2 the current
 best. Arguments are read once from ``IN_DIR/NAME.bin``. Every kernel gets its own copy of every
 array, so that no kernel can change what another one reads (a candidate could otherwise slow the
@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tasks.kernel_library import SUPPORT_SOURCE, pointer_type
+from tasks.dlopen_driver import SUPPORT_SOURCE, pointer_type
 from tasks.model import CompareMode, KernelTask, Role
 
 TIMING_SOURCE = "timing.cpp"

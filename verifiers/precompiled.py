@@ -21,8 +21,8 @@ import shlex
 from dataclasses import dataclass
 from functools import partial
 
-from agents.codeanalysis.syntax import parse_cpp, text
 from sandbox import Job, Limits, Sandbox
+from tasks.codeanalysis.syntax import parse_cpp, text
 from verifiers.build_cache import BuildCache
 from verifiers.source_policy import standard_header
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from agents.codeanalysis.syntax import text, walk
+from tasks.codeanalysis.syntax import text, walk
 from tasks.model import Param, Role, Signature
 
 _SCOPES = {"namespace_definition": "a namespace", "class_specifier": "a class", "struct_specifier": "a struct"}

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from tree_sitter import Node, Tree
 
-from agents.codeanalysis.syntax import text, walk
+from tasks.codeanalysis.syntax import text, walk
 from verifiers.signature_check import line_of
 
 

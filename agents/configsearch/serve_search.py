@@ -18,9 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from tasks.configs.layout import ServeLayout
 from tasks.configs.model import Objective, ServeConfigTask
 from tasks.configs.specs import BYTES_PER_GB
-from verifiers.configs.serve_layout_check import check_serve_layout
-from verifiers.configs.serve_memory import ServeMemory, serve_memory
-from verifiers.configs.serve_perf import ServingPrediction, predict_serving
+from verifiers.configs import ServeMemory, ServingPrediction, check_serve_layout, predict_serving, serve_memory
 
 MAX_NUM_SEQS = (64, 128, 256, 512)
 MAX_NUM_BATCHED_TOKENS = (2048, 8192, 16384)

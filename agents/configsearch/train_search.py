@@ -23,11 +23,16 @@ from pydantic import BaseModel, ConfigDict
 
 from tasks.configs.layout import Recompute, TrainLayout
 from tasks.configs.model import Objective, TrainConfigTask
-from verifiers.configs.frameworks import inexpressible
-from verifiers.configs.memory import TrainMemory, gib, train_memory
-from verifiers.configs.train_hardware import TrainAssumptions
-from verifiers.configs.train_layout_check import check_train_layout
-from verifiers.configs.training_perf import TrainStepPrediction, predict_train_step
+from verifiers.configs import (
+    TrainAssumptions,
+    TrainMemory,
+    TrainStepPrediction,
+    check_train_layout,
+    gib,
+    inexpressible,
+    predict_train_step,
+    train_memory,
+)
 
 MIN_CP_CHUNK = 1024
 MICRO_BATCHES = (1, 2, 4, 8, 16)

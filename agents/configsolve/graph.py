@@ -37,9 +37,8 @@ from agents.rundir import SUMMARY_FILE, RunDir
 from agents.solve_config import ProposerKind, SolveConfig
 from tasks.configs.layout import TrainLayout
 from tasks.configs.model import ConfigTask, Objective, TrainConfigTask
-from verifiers.configs.cascade import parse_layout, verify_layout
-from verifiers.configs.dryrun_stage import dry_run_stage
-from verifiers.verdict import StageStatus
+from verifiers import StageStatus
+from verifiers.configs import dry_run_stage, parse_layout, verify_layout
 
 DRY_RUN_TRIES = 3
 """Leaders tried in turn when a dry run fails."""

@@ -22,7 +22,7 @@ from agents.model_client import ModelClient, ModelError
 from agents.prompts import render
 from tasks.configs.layout import ServeLayout, TrainLayout
 from tasks.configs.model import ConfigTask, Objective, TrainConfigTask
-from verifiers.configs.cascade import LayoutError, parse_layout
+from verifiers.configs import LayoutError, parse_layout
 
 PROMPTS = "configs"
 LAYOUT_SUFFIXES = (".json", ".yaml", ".yml")

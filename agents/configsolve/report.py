@@ -7,11 +7,15 @@ from typing import Any
 
 from tasks.configs.layout import ServeLayout, TrainLayout
 from tasks.configs.model import ConfigTask, Objective, TrainConfigTask
-from verifiers.configs.frameworks import UnsupportedLayout, emit_config
-from verifiers.configs.memory import gib, train_memory
-from verifiers.configs.serve_memory import serve_memory
-from verifiers.configs.serve_perf import predict_serving
-from verifiers.configs.training_perf import predict_train_step
+from verifiers.configs import (
+    UnsupportedLayout,
+    emit_config,
+    gib,
+    predict_serving,
+    predict_train_step,
+    serve_memory,
+    train_memory,
+)
 
 CONFIGS_DIR = "configs"
 REPORT_FILE = "report.md"

@@ -11,8 +11,7 @@ from rich.table import Table
 from agents.configsolve.report import describe_layout, format_figure
 from agents.stage_table import stage_table
 from tasks.configs.model import ConfigTask
-from verifiers.configs.params import active_params, total_params
-from verifiers.configs.verdict import ConfigVerdict
+from verifiers.configs import ConfigVerdict, active_params, total_params
 
 
 def config_progress(run_id: str, node: str, state: dict[str, Any]) -> Panel:

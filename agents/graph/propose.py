@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.graph.runtime import SolveRuntime
 from agents.proposers import Elite, ProposalRequest
-from verifiers.candidate import Candidate
+from verifiers import Candidate
 
 
 class Propose:

@@ -8,8 +8,7 @@ from agents.graph.records import candidate_of, failures_by_stage, verdict_of
 from agents.graph.runtime import SolveRuntime
 from agents.graph.state import SolveState
 from kernels_library import Provenance
-from verifiers.candidate import Candidate
-from verifiers.verdict import Verdict
+from verifiers import Candidate, Verdict
 
 
 class Publish:

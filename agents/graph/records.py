@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.selection.scored import Scored
-from verifiers.candidate import Candidate
-from verifiers.verdict import StageStatus, Verdict
+from verifiers import Candidate, StageStatus, Verdict
 
 
 def candidate_of(record: dict[str, Any]) -> Candidate:

@@ -12,8 +12,7 @@ from agents.solve_config import SolveConfig
 from kernels_library import Provenance
 from sandbox import Sandbox
 from tasks.model import KernelTask
-from verifiers.candidate import Candidate
-from verifiers.verdict import Verdict
+from verifiers import Candidate, Verdict
 
 Verify = Callable[[Candidate, Candidate | None, Path], Verdict]
 """Verifies a candidate (timing it alongside the current best when given), logging under a dir."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.graph.runtime import SolveRuntime
-from verifiers.candidate import Candidate
+from verifiers import Candidate
 
 
 class Verify:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.budget import Usage
 from tasks.model import KernelTask
-from verifiers.candidate import Candidate
+from verifiers import Candidate
 
 
 class Elite(BaseModel):

@@ -7,7 +7,7 @@ from pathlib import Path
 from agents.budget import Usage
 from agents.proposers import Proposal, ProposalRequest
 from tasks.model import KernelTask
-from verifiers.candidate import Candidate
+from verifiers import Candidate
 
 SOURCE_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++")
 

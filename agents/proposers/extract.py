@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agents.codeanalysis.syntax import find_function, parse_cpp
+from tasks.codeanalysis.syntax import find_function, parse_cpp
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z+#]*)[^\n]*\n(.*?)```", re.S)
 _EDIT = re.compile(r"<{5,9} ?SEARCH[^\n]*\n(.*?)\n?={5,9}[^\n]*\n(.*?)\n?>{5,9} ?REPLACE", re.S)

@@ -11,7 +11,7 @@ from agents.prompts import render
 from agents.proposers import Elite, Proposal, ProposalRequest
 from agents.proposers.extract import ExtractionError, extract_source
 from tasks.model import KernelTask, Target
-from verifiers.candidate import Candidate
+from verifiers import Candidate
 
 PLAN_TEMPERATURE = 0.9
 _BULLET = re.compile(r"^\s*(?:[-*]|\d+[.)])\s+(.+)$")

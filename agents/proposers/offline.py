@@ -1,7 +1,7 @@
 """The offline proposer: OpenMP rewrites of the reference found by syntax analysis, no model needed.
 
 It finds the outermost loops of the reference that can run in parallel (see
-:mod:`agents.codeanalysis.loops`), then emits one candidate per combination of pragma styles
+:mod:`tasks.codeanalysis.loops`), then emits one candidate per combination of pragma styles
 (schedule, collapse and simd) and of the task's declared knobs (``#define NAME value`` in front of
 the code), every knob setting of a style before the next style. ``request.sample`` rotates the
 order so that parallel requests explore different combinations; candidates equal to an elite are
@@ -14,12 +14,12 @@ import itertools
 from typing import TypeVar
 
 from agents.budget import Usage
-from agents.codeanalysis.loops import parallel_loops
-from agents.codeanalysis.openmp import PragmaStyle, apply_plans, private_arrays
-from agents.codeanalysis.syntax import find_function, parse_cpp
 from agents.proposers import Proposal, ProposalRequest
+from tasks.codeanalysis.loops import parallel_loops
+from tasks.codeanalysis.openmp import PragmaStyle, apply_plans, private_arrays
+from tasks.codeanalysis.syntax import find_function, parse_cpp
 from tasks.model import KernelTask, Role
-from verifiers.candidate import Candidate
+from verifiers import Candidate
 
 _Item = TypeVar("_Item")
 _BOTH = (False, True)

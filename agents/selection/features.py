@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.codeanalysis.syntax import parse_cpp, text, walk
+from tasks.codeanalysis.syntax import parse_cpp, text, walk
 
 SIZE_BUCKETS = (150, 400)
 """Token counts separating small, medium and large candidates."""

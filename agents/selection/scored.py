@@ -7,8 +7,7 @@ from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict
 
-from verifiers.candidate import Candidate
-from verifiers.verdict import Timing
+from verifiers import Candidate, Timing
 
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|\S")
 _COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sandbox import Job, JobResult, Limits, Sandbox
+from tasks.dlopen_driver import kernel_shared_object, kernel_symbol
 from tasks.instance import Instance
-from tasks.kernel_library import kernel_library, kernel_symbol
 from tasks.probe_harness import PROBE_CALLS
 from tasks.timing_harness import sample_positions
 from verifiers.anticheat.plan import CHECK_PLAN, Call, plan_text, repeat_plan
@@ -80,7 +80,7 @@ def _script(names: Sequence[str], threads: int) -> str:
     """The job's shell script making the runs ``names``: ``slow`` first, in the background when there are others,
     and ``env`` last (it changes directory)."""
     probe, alias = f"./{PROBE_BINARY}", f"k{secrets.token_hex(4)}"
-    lib = {k: kernel_library(k) for k in (REFERENCE, CANDIDATE)}
+    lib = {k: kernel_shared_object(k) for k in (REFERENCE, CANDIDATE)}
     sym = {k: kernel_symbol(k) for k in (REFERENCE, CANDIDATE)}
     variable = f"X{secrets.token_hex(3).upper()}"
     commands = {
@@ -130,7 +130,7 @@ def run_probes(
     files.update({f"plan_{name}.txt": text.encode() for name, text in plans.items()})
     kernels = [REFERENCE] if "ref" in names else []
     kernels += [CANDIDATE] if set(names) & set(CANDIDATE_RUNS) else []
-    files.update({kernel_library(k): bundle.files[kernel_library(k)] for k in kernels})
+    files.update({kernel_shared_object(k): bundle.files[kernel_shared_object(k)] for k in kernels})
     for name in set().union(*map(_used_instances, plans.values())):
         files.update(_instance_files("in", name, instances[name]))
     data_mb = sum(len(content) for content in files.values()) // 2**20
@@ -179,12 +179,19 @@ def run_single(sandbox: Sandbox, bundle: Bundle, instance: Instance, *, threads:
     """
     files: dict[str, bytes] = {
         PROBE_BINARY: bundle.files[PROBE_BINARY],
-        kernel_library(CANDIDATE): bundle.files[kernel_library(CANDIDATE)],
+        kernel_shared_object(CANDIDATE): bundle.files[kernel_shared_object(CANDIDATE)],
         "plan.txt": plan_text([Call("T", 0, True, "single")]).encode(),
         **_instance_files("in", "T", instance),
     }
     data_mb = sum(len(content) for content in files.values()) // 2**20
-    command = [f"./{PROBE_BINARY}", f"./{kernel_library(CANDIDATE)}", kernel_symbol(CANDIDATE), "in", "out", "plan.txt"]
+    command = [
+        f"./{PROBE_BINARY}",
+        f"./{kernel_shared_object(CANDIDATE)}",
+        kernel_symbol(CANDIDATE),
+        "in",
+        "out",
+        "plan.txt",
+    ]
     job = Job(
         command=["sh", "-c", f"mkdir -p out && exec {shlex.join(command)}"],
         files=files,

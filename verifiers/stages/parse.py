@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from agents.codeanalysis.syntax import parse_cpp, walk
+from tasks.codeanalysis.syntax import parse_cpp, walk
 from verifiers.context import StageContext
 from verifiers.signature_check import Definition, definitions, function_name, line_of, signature_differences
 from verifiers.source_policy import find_violations

@@ -30,8 +30,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from sandbox import Job, JobResult, Limits, Sandbox
+from tasks.dlopen_driver import kernel_shared_object, kernel_symbol
 from tasks.harness import SIGNATURE_HEADER, signature_header
-from tasks.kernel_library import kernel_library, kernel_symbol
 from tasks.model import KernelTask
 from tasks.probe_harness import PROBE_SOURCE, probe_source
 from tasks.timing_harness import TIMING_SOURCE, timing_source
@@ -76,7 +76,7 @@ class Bundle:
 
     def libraries(self, count: int) -> list[str]:
         """Job paths of the first ``count`` kernel libraries."""
-        return [f"./{kernel_library(i)}" for i in range(count)]
+        return [f"./{kernel_shared_object(i)}" for i in range(count)]
 
 
 _cache: BuildCache[bytes] = BuildCache(_CACHE_SIZE)
@@ -91,7 +91,7 @@ _KERNEL_FLAGS = compiler_flags(Flavour.release, pic=True)
 
 def _library_script(task: KernelTask, index: int, inspect: bool, precompiled: list[str]) -> str:
     """Shell commands building kernel ``index`` into its library (and reporting its symbols)."""
-    source, obj, library = f"kernel_{index}.cpp", f"kernel_{index}.o", kernel_library(index)
+    source, obj, library = f"kernel_{index}.cpp", f"kernel_{index}.o", kernel_shared_object(index)
     compile_ = [*_KERNEL_FLAGS, *precompiled, *SIGNATURE_INCLUDE, "-c", source, "-o", obj]
     rename = ["objcopy", "--redefine-sym", f"{task.signature.function}={kernel_symbol(index)}", obj]
     link = [CXX, *LINK_FLAGS, "-shared", "-fopenmp", obj, f"-Wl,--version-script=exports_{index}.map", "-Wl,-z,defs"]
@@ -142,7 +142,7 @@ def build_bundle(
         files[source_name] = text.encode()
         todo[binary] = (binary, key, _driver_script(source_name, binary))
     for index, source in enumerate(sources):
-        library = kernel_library(index)
+        library = kernel_shared_object(index)
         key = _key(sandbox.name, *_KERNEL_FLAGS, header, str(index), source)
         if index != inspect and (built := _cache.get(key)) is not None:
             found[library] = built
@@ -177,7 +177,7 @@ def build_bundle(
         _cache.put(key, result.files[path])
     if precompiled & failures.keys():
         return build_bundle(task, sources, sandbox, inspect=inspect, precompile=False)
-    symbols = _symbols(result) if inspect is not None and kernel_library(inspect) in found else None
+    symbols = _symbols(result) if inspect is not None and kernel_shared_object(inspect) in found else None
     return Bundle(files=found, failures=failures, symbols=symbols, result=result)
 
 

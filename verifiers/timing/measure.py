@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sandbox import Job, JobResult, Limits, Sandbox
+from tasks.dlopen_driver import kernel_shared_object
 from tasks.instance import Instance, derive_seed, make_instance
-from tasks.kernel_library import kernel_library
 from tasks.model import KernelTask, Role
 from tasks.perturb import differences, perturbed
 from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, VERSION_FILE, result_dir, timing_command
@@ -175,7 +175,7 @@ def run_timing(
         **instance_files(instance),
         **version_files(instance, alternate),
     }
-    files.update({kernel_library(k): bundle.files[kernel_library(k)] for k in range(kernels)})
+    files.update({kernel_shared_object(k): bundle.files[kernel_shared_object(k)] for k in range(kernels)})
     data_mb = sum(len(content) for content in files.values()) // 2**20
     job = Job(
         command=["sh", "-c", f"mkdir -p {OUT_DIR} && exec {' '.join(command)}"],

@@ -14,7 +14,7 @@ from tasks.model import Signature
 
 KERNEL_SYMBOL = "pf_kernel_{index}"
 """The exported name of kernel ``index`` in a multi-kernel program."""
-KERNEL_LIBRARY = "libpf_kernel_{index}.so"
+KERNEL_SHARED_OBJECT = "libpf_kernel_{index}.so"
 """The shared library holding kernel ``index``."""
 
 
@@ -23,9 +23,9 @@ def kernel_symbol(index: int) -> str:
     return KERNEL_SYMBOL.format(index=index)
 
 
-def kernel_library(index: int) -> str:
+def kernel_shared_object(index: int) -> str:
     """The file name of the shared library of kernel ``index``."""
-    return KERNEL_LIBRARY.format(index=index)
+    return KERNEL_SHARED_OBJECT.format(index=index)
 
 
 def pointer_type(signature: Signature) -> str:

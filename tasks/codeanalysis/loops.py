@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from agents.codeanalysis.syntax import identifiers, text, walk
+from tasks.codeanalysis.syntax import identifiers, text, walk
 
 _LOOPS = ("for_statement", "while_statement", "do_statement")
 _REDUCTION_OPS = {"+=": "+", "-=": "+", "*=": "*", "|=": "|", "&=": "&", "^=": "^"}

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.codeanalysis.loops import parallel_loops
-from agents.codeanalysis.openmp import PragmaStyle, apply_plans
-from agents.codeanalysis.syntax import find_function, parse_cpp
+from tasks.codeanalysis.loops import parallel_loops
+from tasks.codeanalysis.openmp import PragmaStyle, apply_plans
+from tasks.codeanalysis.syntax import find_function, parse_cpp
 
 
 def plans_for(body: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from agents.codeanalysis.loops import LoopPlan
+from tasks.codeanalysis.loops import LoopPlan
 
 IDENTITY_START = {"min": "pf_min", "max": "pf_max"}
 """min/max reductions whose private copies start from the operator's true identity.
