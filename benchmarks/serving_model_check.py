@@ -24,7 +24,7 @@ from tasks import resolve_task
 from tasks.configs.layout import ServeLayout
 from tasks.configs.model import ServeConfigTask
 from verifiers.configs.params import active_params
-from verifiers.configs.serve_memory import serve_memory
+from verifiers.configs.serve_memory_model import serve_memory
 from verifiers.configs.serve_perf import decode_step_seconds, predict_serving, prefill_seconds
 
 MUSGRAVE_TPOT_MS = {1: 1000 / 75, 8: 8 * 1000 / (6.6 * 75)}

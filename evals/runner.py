@@ -57,7 +57,7 @@ def run_eval(config: EvalConfig, run_dir: Path, *, progress: EvalProgress | None
         RunMismatch: ``run_dir`` holds a run of another suite, mode, sample count, model or candidates.
         evals.suites.SuiteError: the suite names no task files.
         evals.executors.ExecutorUnavailable: the executor cannot run here.
-        verifiers.preflight.ToolchainMissing: the sandbox lacks what the suite's targets need.
+        verifiers.toolchain_preflight.ToolchainMissing: the sandbox lacks what the suite's targets need.
     """
     entries = load_suite(config.suite)
     prepare_run_dir(config, run_dir)

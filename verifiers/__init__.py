@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from verifiers.context import VerifyConfig
     from verifiers.hardware import hardware_fingerprint
     from verifiers.machine_lock import MACHINE
-    from verifiers.preflight import ToolchainMissing, preflight
     from verifiers.reference_check import TaskCheck, check_reference
     from verifiers.stages import VerifierStage
     from verifiers.stages.anticheat import AntiCheatStage
     from verifiers.stages.timing import TimingStage
+    from verifiers.toolchain_preflight import ToolchainMissing, preflight
     from verifiers.toolchain_version import compiler_version
     from verifiers.verdict import Stage, StageStatus, Timing, Verdict
 
@@ -43,8 +43,8 @@ _HOMES: dict[str, str] = {
     "hardware_fingerprint": "verifiers.hardware",
     "compiler_version": "verifiers.toolchain_version",
     "MACHINE": "verifiers.machine_lock",
-    "ToolchainMissing": "verifiers.preflight",
-    "preflight": "verifiers.preflight",
+    "ToolchainMissing": "verifiers.toolchain_preflight",
+    "preflight": "verifiers.toolchain_preflight",
     "TaskCheck": "verifiers.reference_check",
     "check_reference": "verifiers.reference_check",
     "VerifierStage": "verifiers.stages",

@@ -10,7 +10,7 @@ import pytest
 from tasks import resolve_task
 from tasks.configs.layout import ServeLayout
 from tasks.configs.model import ServeConfigTask
-from verifiers.configs.serve_memory import serve_memory
+from verifiers.configs.serve_memory_model import serve_memory
 from verifiers.configs.serve_perf import decode_step_seconds, predict_serving, prefill_seconds
 
 

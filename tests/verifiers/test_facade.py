@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import pkgutil
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,10 @@ def test_callers_import_only_the_facade(package: str) -> None:
 def test_lower_layers_never_import_the_agents(package: str) -> None:
     upward = [f"{path}: {module}" for path, module in _imports(package) if module.split(".")[0] in {"agents", "evals"}]
     assert upward == []
+
+
+@pytest.mark.parametrize("facade", [verifiers, verifiers.configs], ids=lambda m: m.__name__)
+def test_no_public_name_is_also_a_submodule(facade) -> None:
+    """Importing a submodule binds its name on the package, which would hide a public name spelled the same."""
+    submodules = {module.name for module in pkgutil.iter_modules(facade.__path__)}
+    assert sorted(set(facade.__all__) & submodules) == []

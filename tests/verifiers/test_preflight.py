@@ -23,7 +23,7 @@ from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
 from verifiers.context import VerifyConfig
 from verifiers.diagnostics import toolchain_trouble
-from verifiers.preflight import ToolchainMissing, missing_pieces, preflight
+from verifiers.toolchain_preflight import ToolchainMissing, missing_pieces, preflight
 from verifiers.verdict import Stage, StageStatus
 
 pytestmark = pytest.mark.usefixtures("clang")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from verifiers.configs.memory import TrainMemory, gib, train_memory
     from verifiers.configs.params import active_params, total_params
     from verifiers.configs.serve_layout_check import check_serve_layout
-    from verifiers.configs.serve_memory import ServeMemory, serve_memory
+    from verifiers.configs.serve_memory_model import ServeMemory, serve_memory
     from verifiers.configs.serve_perf import ServingPrediction, decode_step_seconds, predict_serving, prefill_seconds
     from verifiers.configs.train_hardware import TrainAssumptions
     from verifiers.configs.train_layout_check import check_train_layout
@@ -43,8 +43,8 @@ _HOMES: dict[str, str] = {
     "active_params": "verifiers.configs.params",
     "total_params": "verifiers.configs.params",
     "check_serve_layout": "verifiers.configs.serve_layout_check",
-    "ServeMemory": "verifiers.configs.serve_memory",
-    "serve_memory": "verifiers.configs.serve_memory",
+    "ServeMemory": "verifiers.configs.serve_memory_model",
+    "serve_memory": "verifiers.configs.serve_memory_model",
     "ServingPrediction": "verifiers.configs.serve_perf",
     "decode_step_seconds": "verifiers.configs.serve_perf",
     "predict_serving": "verifiers.configs.serve_perf",

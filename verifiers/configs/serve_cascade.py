@@ -12,7 +12,7 @@ from tasks.configs.layout import ServeLayout
 from tasks.configs.model import ServeConfigTask
 from verifiers.configs.problems import layout_stage_result, timed
 from verifiers.configs.serve_layout_check import check_serve_layout
-from verifiers.configs.serve_memory import ServeMemory, serve_memory
+from verifiers.configs.serve_memory_model import ServeMemory, serve_memory
 from verifiers.configs.serve_perf import ServingPrediction, predict_serving
 from verifiers.configs.verdict import ConfigStage, ConfigStageResult, ConfigVerdict
 from verifiers.verdict import StageStatus

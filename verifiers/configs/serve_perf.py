@@ -44,7 +44,7 @@ from tasks.configs.layout import ServeLayout
 from tasks.configs.model import Objective, ServeConfigTask
 from verifiers.configs.serve_constants import serving_constants
 from verifiers.configs.serve_lengths import length_samples, mean_length
-from verifiers.configs.serve_memory import ServeMemory, kv_bytes_per_token, serve_memory, shard_params
+from verifiers.configs.serve_memory_model import ServeMemory, kv_bytes_per_token, serve_memory, shard_params
 
 BISECTION_STEPS = 30
 """Halvings of the search interval for the steady batch and the sustainable rates (relative error 1e-9)."""

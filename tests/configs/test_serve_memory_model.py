@@ -10,7 +10,7 @@ from tasks.configs.layout import ServeLayout
 from tasks.configs.model import ServeConfigTask
 from tasks.configs.specs import ModelField, ModelSpec
 from verifiers.configs.params import total_params
-from verifiers.configs.serve_memory import kv_bytes_per_token, kv_replication, serve_memory, shard_params
+from verifiers.configs.serve_memory_model import kv_bytes_per_token, kv_replication, serve_memory, shard_params
 
 
 def preset(name: str) -> ModelSpec:
