@@ -6,6 +6,10 @@ any) occurs in the request's last user message; an entry with a ``status`` answe
 error instead, and ``delay_s`` holds the answer back (to provoke client timeouts). When no entry
 fits, the server answers 404 with an explanation, so a test sees exactly which request was
 unexpected. Point any client at ``http://127.0.0.1:PORT/v1``.
+
+A server can also play a rate-limited provider: ``throttle=K`` answers the first K requests with
+429 Too Many Requests (with a ``Retry-After: retry_after_s`` header when that is given) before any
+entry is served; throttled requests use no entry.
 """
 
 from __future__ import annotations
@@ -35,8 +39,12 @@ class ReplayEntry(BaseModel):
 class ReplayServer:
     """Serves a trajectory on 127.0.0.1 from a background thread; use as a context manager."""
 
-    def __init__(self, entries: list[ReplayEntry]) -> None:
+    def __init__(self, entries: list[ReplayEntry], *, throttle: int = 0, retry_after_s: float | None = None) -> None:
+        """Serve ``entries``; the first ``throttle`` requests get 429, with ``Retry-After`` if ``retry_after_s``."""
         self.entries = entries
+        self.throttle = throttle
+        self.retry_after_s = retry_after_s
+        self._throttle_left = throttle
         self.used = [False] * len(entries)
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -44,8 +52,10 @@ class ReplayServer:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @classmethod
-    def from_file(cls, path: Path) -> ReplayServer:
-        return cls([ReplayEntry.model_validate(e) for e in yaml.safe_load(path.read_text())])
+    def from_file(cls, path: Path, *, throttle: int = 0, retry_after_s: float | None = None) -> ReplayServer:
+        """A server for the trajectory in a YAML or JSON file."""
+        entries = [ReplayEntry.model_validate(e) for e in yaml.safe_load(path.read_text())]
+        return cls(entries, throttle=throttle, retry_after_s=retry_after_s)
 
     @property
     def api_base(self) -> str:
@@ -59,6 +69,14 @@ class ReplayServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def throttled(self) -> bool:
+        """Whether this request is one of the first ``throttle`` (counting it)."""
+        with self._lock:
+            if self._throttle_left <= 0:
+                return False
+            self._throttle_left -= 1
+            return True
 
     def take(self, prompt: str) -> ReplayEntry | None:
         """The first unused entry matching ``prompt``, marked used."""
@@ -79,6 +97,10 @@ class ReplayServer:
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append(body)
+                if server.throttled():
+                    wait = {} if server.retry_after_s is None else {"Retry-After": f"{server.retry_after_s:g}"}
+                    self._send(429, {"error": {"message": "rate limited (replay throttle)"}}, wait)
+                    return
                 users = [m.get("content", "") for m in body.get("messages", []) if m.get("role") == "user"]
                 entry = server.take(users[-1] if users else "")
                 if entry is None:
@@ -90,10 +112,12 @@ class ReplayServer:
                     return
                 self._send(200, _completion(body.get("model", "replay"), entry.reply))
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
+            def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
