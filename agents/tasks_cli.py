@@ -111,7 +111,8 @@ def check_tasks(
     backend: Annotated[str, typer.Option(help="Sandbox backend: auto, docker or local.")] = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Validate tasks end to end: generate inputs, build and run the reference, compare with the oracle."""
+    """Validate tasks end to end: generate inputs, build and run the reference, compare with the oracle, and size
+    every job of a verification against the sandbox's work dir and memory."""
     from sandbox import open_sandbox
     from tasks import suite_tasks
     from tasks.model import KernelTask
@@ -182,4 +183,15 @@ def _check_json(report: TaskCheck) -> dict:
         "problems": report.problems,
         "tests": [{"size": c.size, "ok": c.ok, "message": c.message} for c in report.tests],
         "bench": [{"size": c.size, "ok": c.ok, "median_s": c.median_s, "message": c.message} for c in report.benches],
+        "jobs": [
+            {
+                "job": job.job,
+                "fits": job.fits,
+                "disk_bytes": job.disk.total,
+                "workdir_bytes": job.disk.limit,
+                "memory_bytes": job.memory.total,
+                "memory_limit_bytes": job.memory.limit,
+            }
+            for job in report.jobs
+        ],
     }

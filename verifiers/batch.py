@@ -22,6 +22,7 @@ from sandbox import Job, JobResult, JobStatus, Limits, Sandbox
 from tasks.harness import CHECK_INPUTS
 from tasks.instance import Instance
 from tasks.model import Role
+from verifiers.capacity import BATCH_MEMORY_MB
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.sanitizers import REPORT_OPTIONS, runtime_env
 from verifiers.toolchain import Flavour
@@ -111,7 +112,7 @@ def run_batch(
     run_s: float,
     flavour: Flavour = Flavour.release,
     env: dict[str, str] | None = None,
-    memory_mb: int = 4096,
+    memory_mb: int = BATCH_MEMORY_MB,
 ) -> Batch:
     """Run ``runs`` in one job; each run gets ``run_s`` seconds of wall time."""
     files: dict[str, bytes] = {name: binary for name, binary in programs.items()}

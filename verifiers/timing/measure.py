@@ -25,6 +25,7 @@ from tasks.instance import Instance, derive_seed, make_instance
 from tasks.model import KernelTask, Role
 from tasks.perturb import differences, perturbed
 from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, VERSION_FILE, result_dir, timing_command
+from verifiers.capacity import timing_memory_mb
 from verifiers.context import StageContext
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.machine_lock import MACHINE
@@ -124,6 +125,11 @@ def context_bundle(ctx: StageContext) -> Bundle:
     return ctx.artifacts[BUNDLE_KEY]
 
 
+def timed_kernels(ctx: StageContext) -> int:
+    """Kernels in the context's timing run: the reference, the candidate, and the best when there is one."""
+    return 3 if ctx.best is not None else 2
+
+
 def context_measurement(ctx: StageContext) -> Measurement:
     """The timing run of the context's kernels, made once per context (the bundle must have built)."""
     if MEASUREMENT_KEY not in ctx.artifacts:
@@ -133,7 +139,7 @@ def context_measurement(ctx: StageContext) -> Measurement:
             ctx.sandbox,
             bundle,
             *timing_versions(ctx.task, settings),
-            kernels=3 if ctx.best is not None else 2,
+            kernels=timed_kernels(ctx),
             settings=settings,
             threads=timing_threads(ctx),
             confidence=ctx.config.confidence,
@@ -176,13 +182,13 @@ def run_timing(
         **version_files(instance, alternate),
     }
     files.update({kernel_shared_object(k): bundle.files[kernel_shared_object(k)] for k in range(kernels)})
-    data_mb = sum(len(content) for content in files.values()) // 2**20
+    data = sum(len(content) for content in files.values())
     job = Job(
         command=["sh", "-c", f"mkdir -p {OUT_DIR} && exec {' '.join(command)}"],
         files=files,
         executable=[TIMING_BINARY],
         env={"OMP_NUM_THREADS": str(threads)},
-        limits=Limits(wall_s=task.limits.bench_s, memory_mb=1024 + data_mb * (kernels + 2)),
+        limits=Limits(wall_s=task.limits.bench_s, memory_mb=timing_memory_mb(data, kernels)),
         collect=[OUT_DIR],
         while_running=MACHINE.exclusive,
     )
