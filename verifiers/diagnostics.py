@@ -15,6 +15,7 @@ from sandbox import JobStatus
 from tasks.harness import DRIVER_SOURCE, SIGNATURE_HEADER
 from tasks.model import Signature
 from verifiers.build import Build
+from verifiers.capacity_fault import CAPACITY_REASON, capacity_feedback, shortfall
 from verifiers.toolchain import KERNEL_SOURCE
 from verifiers.verdict import Stage, StageResult, StageStatus
 
@@ -96,6 +97,8 @@ def explain_build_failure(build: Build, signature: Signature) -> BuildFailure:
         return BuildFailure("timeout", f"Compilation did not finish in time ({result.message}). Simplify the code.")
     if result.status is JobStatus.oom:
         return BuildFailure("resources", "The compiler ran out of memory on your code. Simplify it.")
+    if fault := shortfall(result):
+        return BuildFailure(CAPACITY_REASON, capacity_feedback("build", fault), verifier_fault=True)
     if result.status is JobStatus.sandbox_error:
         return BuildFailure("sandbox", f"The build could not run: {result.message}", verifier_fault=True)
     log = build.log

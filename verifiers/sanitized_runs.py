@@ -9,6 +9,8 @@ from sandbox import JobStatus
 from tasks.harness import driver_source
 from tasks.instance import Instance, InstanceError
 from verifiers.batch import Batch, Run, RunOutcome, run_batch
+from verifiers.capacity import batch_of
+from verifiers.capacity_fault import batch_shortfall, capacity_error
 from verifiers.context import StageContext
 from verifiers.diagnostics import explain_build_failure
 from verifiers.feedback import plural, size_label
@@ -56,6 +58,8 @@ def run_sanitized(
         f"== {size_label(instances[o.run.instance].size)}: {o.describe()}\n{o.report}" for o in batch.outcomes
     )
     log.write_text(f"job {batch.job.status.value} {batch.job.message}\n{outcomes}\n== stderr\n{batch.job.stderr}\n")
+    if fault := batch_shortfall(batch, lambda limits: batch_of(stage.value, instances, runs, flavour, limits)):
+        return capacity_error(stage, fault, str(log))
     if batch.job.status is JobStatus.sandbox_error:
         return StageResult(
             stage=stage,

@@ -12,6 +12,7 @@ from verifiers.anticheat.plan import probe_instances, probe_size, repeat_plan
 from verifiers.anticheat.probe import TIMED_RUNS, UNTIMED_RUNS, ProbeFailure, ProbeRun, run_probes
 from verifiers.anticheat.static import source_findings, symbol_findings
 from verifiers.anticheat.timed import roofline_findings, timed_result_findings
+from verifiers.capacity_fault import CapacityShortfall, capacity_error
 from verifiers.context import StageContext
 from verifiers.timing.measure import context_bundle, context_measurement, timing_threads
 from verifiers.timing.roofline_cache import machine_roofline
@@ -63,6 +64,8 @@ class AntiCheatStage:
                 if findings and all(f.check == "timed.results" for f in findings):
                     done.append(name)
                     name, findings = "probe", self._probe(ctx) + findings
+            except CapacityShortfall as exc:
+                return capacity_error(self.stage, f"{exc} in the {name} checks")
             except (ProbeFailure, ProbeError) as exc:
                 return self._error(ctx, f"{name} checks could not run: {exc}")
             done.append(name)

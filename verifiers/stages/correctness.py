@@ -19,6 +19,8 @@ from tasks.instance import POISON_BYTE, Instance, InstanceError, make_instance
 from tasks.model import KernelTask, Role
 from tasks.oracle import OracleError, run_oracle
 from verifiers.batch import Batch, Run, RunOutcome, RunStatus, run_batch
+from verifiers.capacity import batch_of
+from verifiers.capacity_fault import batch_shortfall, capacity_error
 from verifiers.context import StageContext
 from verifiers.feedback import plural, size_label
 from verifiers.instances import visible_instance
@@ -118,6 +120,10 @@ class CorrectnessStage:
         runs.sort(key=lambda run: int(run.instance[1 : run.instance.index("s")]))  # stable: size by size
         batch = run_batch(ctx.sandbox, programs, instances, runs, run_s=ctx.run_s)
         lines.append(f"== job {batch.job.status.value} in {batch.job.wall_s:.2f} s")
+        if fault := batch_shortfall(
+            batch, lambda limits: batch_of(self.stage.value, instances, runs, Flavour.release, limits)
+        ):
+            raise StageFailure(capacity_error(self.stage, fault))
         if batch.job.status is JobStatus.sandbox_error:
             raise StageFailure(_error("correctness.sandbox", batch.job.message))
         if batch.job.status is JobStatus.output_capped:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
+from verifiers.capacity import instance_footprint, timing_job
+from verifiers.capacity_fault import capacity_error, shortfall
 from verifiers.context import StageContext
 from verifiers.timing.bundle import Bundle
-from verifiers.timing.measure import CANDIDATE, context_bundle, context_measurement
+from verifiers.timing.measure import CANDIDATE, context_bundle, context_measurement, timed_kernels
 from verifiers.timing.roofline import Roofline
 from verifiers.timing.roofline_cache import machine_roofline
 from verifiers.timing.roofline_probe import ProbeError
@@ -37,12 +39,16 @@ class TimingStage:
         if not measurement.ok:
             timeout = measurement.result.status.value == "timeout"
             job = measurement.result
+            logs = _log(ctx, "timing.log", f"{job.message}\n--- stdout\n{job.stdout}\n--- stderr\n{job.stderr}")
+            footprint = instance_footprint(measurement.instance)
+            if fault := shortfall(job, lambda limits: timing_job(footprint, timed_kernels(ctx), limits)):
+                return capacity_error(self.stage, fault, logs)
             return StageResult(
                 stage=self.stage,
                 status=StageStatus.failed,
                 reason="timing.timeout" if timeout else "timing.run_failed",
                 feedback=f"The timing run at size {measurement.instance.size} failed: {measurement.describe_failure()}",
-                logs=_log(ctx, "timing.log", f"{job.message}\n--- stdout\n{job.stdout}\n--- stderr\n{job.stderr}"),
+                logs=logs,
             )
         roofline = self._roofline(ctx, measurement.threads)
         timing = summarize(
@@ -60,6 +66,8 @@ class TimingStage:
 
     def _build_failure(self, ctx: StageContext, bundle: Bundle) -> StageResult:
         logs = _log(ctx, "timing.log", "\n\n".join(f"--- {part}\n{text}" for part, text in bundle.failures.items()))
+        if bundle.result is not None and (fault := shortfall(bundle.result, logs=bundle.failures.values())):
+            return capacity_error(self.stage, fault, logs)
         candidate_part = f"lib{CANDIDATE}"
         if candidate_part in bundle.failures:
             return StageResult(
