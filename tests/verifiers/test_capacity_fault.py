@@ -74,7 +74,7 @@ def test_a_batch_whose_runs_crashed_on_a_full_work_dir_is_the_sandboxs():
 def test_capacity_errors_name_the_stage_and_what_ran_out():
     result = capacity_error(Stage.correctness, "the work dir ran out of space (No space left on device)")
     assert result.status is StageStatus.error and result.reason == "correctness.sandbox_capacity"
-    assert "No space left on device" in result.feedback and "not the code's fault" in result.feedback
+    assert "No space left on device" in result.feedback and "Not the code's fault" in result.feedback
 
 
 def test_a_build_out_of_work_dir_space_is_the_verifiers_error():
