@@ -10,21 +10,25 @@ with jobs of equal limits. A warm container is reused only if no process of the 
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import docker
+import requests
 
 from sandbox.archive import pack_job, unpack_collected
 from sandbox.constants import DEFAULT_IMAGE
 from sandbox.container import JOB_UID, Box, ContainerSpec, ExecOutcome
 from sandbox.container_script import WORK_ROOT, job_command
-from sandbox.docker_client import connect, sweep_orphans
+from sandbox.docker_client import SandboxUnavailable, connect, sweep_orphans
 from sandbox.exit_status import SIGNALLED, death_signal, signal_name
 from sandbox.job import Job, JobError, JobResult, JobStatus, Limits, check_relative_path, while_running
 from sandbox.pool import WarmPool
+
+log = logging.getLogger(__name__)
 
 _TIMEOUT_EXIT = 124
 """Exit status of ``timeout`` when it stopped the job with SIGTERM."""
@@ -58,7 +62,11 @@ class DockerSandbox:
         self._pool = WarmPool(self._client, keep=(os.cpu_count() or 1) if warm is None else warm)
 
     def run(self, job: Job) -> JobResult:
-        """Run ``job`` in a container; failures of the job itself come back as statuses, never raised."""
+        """Run ``job`` in a container; failures of the job itself come back as statuses, never raised.
+
+        Raises:
+            SandboxUnavailable: the Docker daemon stopped answering (its connection failed or broke).
+        """
         if job.limits.network:
             return _error("the docker backend gives jobs no network; use the local backend for networked jobs")
         try:
@@ -75,14 +83,19 @@ class DockerSandbox:
                 return self._attempt(job, spec, archive, fresh=True)
         except docker.errors.DockerException as exc:
             return _error(_explain(spec, exc))
+        except requests.exceptions.RequestException as exc:
+            raise SandboxUnavailable(f"the Docker daemon stopped answering: {exc}") from exc
 
     def container_names(self) -> frozenset[str]:
         """Names of the containers this sandbox holds now (idle in the pool or running a job)."""
         return self._pool.names()
 
     def close(self) -> None:
-        """Remove every container this sandbox started."""
-        self._pool.close()
+        """Remove every container this sandbox started (a daemon gone leaves them to the next run's sweep)."""
+        try:
+            self._pool.close()
+        except requests.exceptions.RequestException as exc:
+            log.warning("sandbox containers left behind, the Docker daemon does not answer: %s", exc)
 
     def _attempt(self, job: Job, spec: ContainerSpec, archive: bytes, fresh: bool) -> JobResult:
         box = self._pool.acquire(spec, fresh=fresh)

@@ -20,6 +20,9 @@ class Sandbox(Protocol):
         """Run ``job`` in a fresh work dir and return its result. Never raises for the job's own failures.
 
         The command runs inside ``job.while_running`` when that is given (see :func:`sandbox.job.while_running`).
+
+        Raises:
+            SandboxUnavailable: the backend itself can no longer be reached (its daemon stopped answering).
         """
         ...
 

@@ -6,7 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sandbox import Sandbox
+from sandbox import Sandbox, SandboxUnavailable
 from tasks.model import KernelTask
 from verifiers.cache import VerdictCache, cache_key, cacheable
 from verifiers.candidate import Candidate
@@ -86,7 +86,7 @@ def evaluate(
             continue
         with MACHINE.shared():
             started = time.monotonic()
-            result = stage(ctx)
+            result = _judge(stage, ctx)
             result.seconds = time.monotonic() - started
         results.append(result)
         stopped = result.status in (StageStatus.failed, StageStatus.error)
@@ -102,3 +102,16 @@ def evaluate(
     if cache is not None and cacheable(verdict):
         cache.put(key, verdict)
     return verdict
+
+
+def _judge(stage: VerifierStage, ctx: StageContext) -> StageResult:
+    """The stage's result; a sandbox that cannot be reached is the verifier's error, never the candidate's."""
+    try:
+        return stage(ctx)
+    except SandboxUnavailable as exc:
+        return StageResult(
+            stage=stage.stage,
+            status=StageStatus.error,
+            reason=f"{stage.stage.value}.sandbox_unavailable",
+            feedback=f"The sandbox could not be reached ({exc}); not the code's fault.",
+        )

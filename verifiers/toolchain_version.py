@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import weakref
 
-from sandbox import Job, Limits, Sandbox
+from sandbox import Job, Limits, Sandbox, SandboxUnavailable
 from verifiers.toolchain import CXX
 
 _VERSIONS: weakref.WeakKeyDictionary[Sandbox, str] = weakref.WeakKeyDictionary()
@@ -14,7 +14,10 @@ def compiler_version(sandbox: Sandbox) -> str:
     """``clang++ --version`` as seen inside ``sandbox`` (asked once per sandbox object)."""
     if sandbox in _VERSIONS:
         return _VERSIONS[sandbox]
-    result = sandbox.run(Job(command=[CXX, "--version"], limits=Limits(wall_s=30)))
+    try:
+        result = sandbox.run(Job(command=[CXX, "--version"], limits=Limits(wall_s=30)))
+    except SandboxUnavailable as exc:  # the stages that need the sandbox report it in the verdict
+        return f"unknown (sandbox unavailable: {exc})"
     if not result.succeeded:
         return f"unknown ({result.status.value}: {result.message or result.stderr.strip()})"
     version = result.stdout.strip()
