@@ -72,6 +72,7 @@ def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sa
         inspirations=[_elite(entry) for entry in entries],
         seeds=[Candidate(source=e.source, origin=f"library #{e.record.id}") for e in entries if e.name == task.name],
         publish=publish,
+        check_environment=lambda: preflight(sandbox, task.targets, again=True),
     )
 
 

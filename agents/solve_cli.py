@@ -54,8 +54,10 @@ def solve_command(
     from rich.live import Live
 
     from agents.configsolve.view import print_config_summary
+    from agents.graph.recheck import EnvironmentFailure
     from agents.solve import solve
     from agents.solve_config import ProposerKind, SolveConfig
+    from sandbox import SandboxUnavailable
     from tasks import TaskFileError
     from verifiers import ToolchainMissing
 
@@ -102,7 +104,7 @@ def solve_command(
     except (TaskFileError, FileNotFoundError, NotADirectoryError) as exc:
         err_console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
-    except ToolchainMissing as exc:
+    except (ToolchainMissing, SandboxUnavailable, EnvironmentFailure) as exc:  # the environment, not the task
         hint = f"\nOnce it is fixed, continue with: agent solve --resume {view.run_id}"
         err_console.print(f"[red]{escape(str(exc))}[/red]{escape(hint)}", highlight=False)
         raise typer.Exit(2) from None

@@ -69,16 +69,18 @@ _checked: weakref.WeakKeyDictionary[Sandbox, dict[Target, list[str]]] = weakref.
 _lock = threading.Lock()
 
 
-def preflight(sandbox: Sandbox, targets: list[Target]) -> None:
-    """Check that ``sandbox`` has everything ``targets`` need (once per sandbox and target in this process).
+def preflight(sandbox: Sandbox, targets: list[Target], *, again: bool = False) -> None:
+    """Check that ``sandbox`` has everything ``targets`` need (once per sandbox and target in this process,
+    unless ``again``: checked afresh, as a run does when its verdicts start saying the environment broke).
 
     Raises:
         ToolchainMissing: a piece is missing, named with how to get it.
+        SandboxUnavailable: the sandbox itself cannot be reached.
     """
     for target in targets:
         with _lock:
             known = _checked.setdefault(sandbox, {})
-            if target not in known:
+            if again or target not in known:
                 known[target] = missing_pieces(sandbox, target)
             missing = known[target]
         if missing:

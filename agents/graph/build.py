@@ -16,11 +16,12 @@ from agents.graph.gather import Gather
 from agents.graph.plan import Plan
 from agents.graph.propose import Propose
 from agents.graph.publish import Publish
+from agents.graph.recheck import Recheck
 from agents.graph.review import Review
 from agents.graph.runtime import SolveRuntime
 from agents.graph.select import Select
 from agents.graph.state import SolveState
-from agents.graph.verify import Verify
+from agents.graph.verify import Verify, verify_payloads
 
 RECURSION_LIMIT = 100_000
 
@@ -37,12 +38,7 @@ def after_plan(state: SolveState) -> list[Send] | str:
 
 
 def after_gather(state: SolveState) -> list[Send] | str:
-    best = state.get("best")
-    sends = [
-        Send("verify", {"record": record, "best": best["candidate"] if best else None})
-        for record in state.get("to_verify", [])
-    ]
-    return sends or "review"
+    return [Send("verify", payload) for payload in verify_payloads(state)] or "review"
 
 
 def after_review(state: SolveState) -> list[Send] | str:
@@ -60,23 +56,27 @@ def build_graph(runtime: SolveRuntime, connection: sqlite3.Connection) -> Compil
     graph.add_node("propose", Propose(runtime))
     graph.add_node("gather", Gather(runtime))
     graph.add_node("verify", Verify(runtime))
+    graph.add_node("recheck", Recheck(runtime))
     graph.add_node("review", Review(runtime))
     graph.add_node("select", Select(runtime))
     graph.add_node("evolve", Evolve(runtime))
     graph.add_node("finalists", Finalists(runtime))
     graph.add_node("final", Verify(runtime, final=True))
+    graph.add_node("final_recheck", Recheck(runtime, final=True))
     graph.add_node("crown", Crown(runtime))
     graph.add_node("publish", Publish(runtime))
     graph.add_edge(START, "plan")
     graph.add_conditional_edges("plan", after_plan, ["propose", "gather"])
     graph.add_edge("propose", "gather")
     graph.add_conditional_edges("gather", after_gather, ["verify", "review"])
-    graph.add_edge("verify", "review")
+    graph.add_edge("verify", "recheck")
+    graph.add_edge("recheck", "review")
     graph.add_conditional_edges("review", after_review, ["propose", "select"])
     graph.add_edge("select", "evolve")
     graph.add_conditional_edges("evolve", after_evolve, ["propose", "finalists"])
     graph.add_conditional_edges("finalists", after_finalists, ["final", "publish"])
-    graph.add_edge("final", "crown")
+    graph.add_edge("final", "final_recheck")
+    graph.add_edge("final_recheck", "crown")
     graph.add_edge("crown", "publish")
     graph.add_edge("publish", END)
     return graph.compile(checkpointer=SqliteSaver(connection))

@@ -5,8 +5,9 @@ is enough to rank candidates and tell the hopeless from the promising. Node ``fi
 champion and the next fastest candidates (``SolveConfig.finalists`` in all); each is verified again with
 the run's settings but timed at the bench size (node ``final``, fanned out with Send), every finalist
 but the leader timed in the same job as the leader; node ``crown`` makes the best of them the champion
-the run publishes. A finalist that fails at the bench size is out. A run that was not screened (the
-task has no screen size, the settings turn screening off or fix a timing size) skips the final.
+the run publishes (after ``final_recheck``, see :mod:`agents.graph.recheck`). A finalist that fails at
+the bench size is out. A run that was not screened (the task has no screen size, the settings turn
+screening off or fix a timing size) skips the final.
 """
 
 from __future__ import annotations
@@ -42,15 +43,18 @@ class Finalists:
         return {"finalists": finalists[: self.runtime.config.finalists]}
 
 
-def after_finalists(state: SolveState) -> list[Send] | str:
-    """Fan the finalists out to ``final``, each but the leader timed against the leader; or go to publish."""
+def final_payloads(state: SolveState) -> list[dict[str, Any]]:
+    """The payloads of the ``final`` fan-out: every finalist, each but the leader timed against the leader."""
     finalists = state.get("finalists", [])
     if not finalists:
-        return "publish"
+        return []
     leader = finalists[0]["candidate"]
-    return [Send("final", {"record": finalists[0], "best": None})] + [
-        Send("final", {"record": record, "best": leader}) for record in finalists[1:]
-    ]
+    return [{"record": finalists[0], "best": None}] + [{"record": record, "best": leader} for record in finalists[1:]]
+
+
+def after_finalists(state: SolveState) -> list[Send] | str:
+    """Fan the finalists out to ``final``; or go to publish when there are none."""
+    return [Send("final", payload) for payload in final_payloads(state)] or "publish"
 
 
 class Crown:

@@ -38,6 +38,8 @@ class SolveRuntime:
     """Library entries of this task, verified again in the first generation."""
     publish: Publisher = lambda candidate, verdict, provenance: None
     """Stores the winner somewhere lasting; returns where, or None."""
+    check_environment: Callable[[], None] = lambda: None
+    """Checks the sandbox's toolchain afresh; raises ``ToolchainMissing`` or ``SandboxUnavailable`` if it broke."""
 
     @property
     def repairs(self) -> bool:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from agents.graph.runtime import SolveRuntime
+from agents.graph.state import SolveState
 from verifiers import Candidate
+
+
+def verify_payloads(state: SolveState) -> list[dict[str, Any]]:
+    """The payloads of a round's ``verify`` fan-out: each new candidate, timed alongside the champion."""
+    best = state.get("best")
+    return [{"record": record, "best": best["candidate"] if best else None} for record in state.get("to_verify", [])]
 
 
 class Verify:
