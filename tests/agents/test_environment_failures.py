@@ -4,7 +4,6 @@ its verdicts are errors, verified once more, and the run stops resumable until t
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -145,20 +144,6 @@ class VanishingCompiler:
 
     def close(self) -> None:
         """The session's local sandbox stays open."""
-
-
-@pytest.fixture
-def bin_without_compiler() -> Iterator[Path]:
-    """A folder of links to every tool of the usual PATH but clang (readable by the sandbox's job user)."""
-    folder = Path(tempfile.mkdtemp(prefix="paraforge-nocc-"))
-    folder.chmod(0o755)
-    for tool in (t for d in ("/usr/local/bin", "/usr/bin", "/bin") for t in Path(d).iterdir()):
-        if not tool.name.startswith("clang") and not (folder / tool.name).exists():
-            os.symlink(tool, folder / tool.name)
-    yield folder
-    for link in folder.iterdir():
-        link.unlink()
-    folder.rmdir()
 
 
 def _verdicts(run: Path) -> dict[str, Verdict]:
