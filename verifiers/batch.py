@@ -22,7 +22,7 @@ from sandbox import Job, JobResult, JobStatus, Limits, Sandbox
 from tasks.harness import CHECK_INPUTS
 from tasks.instance import Instance
 from tasks.model import Role
-from verifiers.capacity import BATCH_MEMORY_MB
+from verifiers.capacity import BATCH_MEMORY_MB, workdir_mb
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.sanitizers import REPORT_OPTIONS, runtime_env
 from verifiers.toolchain import Flavour
@@ -125,7 +125,11 @@ def run_batch(
         files=files,
         executable=list(programs),
         env={**runtime_env(flavour), "OMP_WAIT_POLICY": "passive", **(env or {})},
-        limits=Limits(wall_s=len(runs) * (run_s + KILL_GRACE_S + 1) + 30, memory_mb=memory_mb),
+        limits=Limits(
+            wall_s=len(runs) * (run_s + KILL_GRACE_S + 1) + 30,
+            memory_mb=memory_mb,
+            file_size_mb=workdir_mb(sum(len(content) for content in files.values())),
+        ),
         collect=[OUT_DIR],
     )
     result = sandbox.run(job)

@@ -19,10 +19,11 @@ whether a job killed for memory was too big for its limit before they blame the 
   loaded whole by every probe process next to its buffer sets, and every saved call's results.
 * ``fresh-call``: the candidate called once on the timed instance, its results saved whole.
 
-The work dir holds the job's files and everything the job writes; its size is what a job gets unless
-it asks for more (:attr:`sandbox.Limits.file_size_mb`). In memory a job needs its processes'
-arrays plus the work dir itself, since the docker backend's work dir is a tmpfs that counts against
-the job's memory limit; no job gets more memory than the machine has.
+The work dir holds the job's files and everything the job writes; a job asks for one sized by the
+files it carries (:func:`workdir_mb`, at least the sandbox's default,
+:attr:`sandbox.Limits.file_size_mb`). In memory a job needs its processes' arrays plus the work dir
+itself, since the docker backend's work dir is a tmpfs that counts against the job's memory limit;
+no job gets more memory than the machine has.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ BATCH_MEMORY_MB = 4096
 def timing_memory_mb(data_bytes: int, kernels: int) -> int:
     """The timing job's memory limit for ``data_bytes`` of files: a copy per kernel, the originals, the work dir."""
     return 1024 + data_bytes // MiB * (kernels + 2)
+
+
+def workdir_mb(data_bytes: int) -> int:
+    """The work dir a job carrying ``data_bytes`` of files asks for: the files twice (their archive and the
+    files) and results no larger than them, and at least the sandbox's default."""
+    return max(Limits().file_size_mb, 3 * (data_bytes // MiB) + 64)
 
 
 def probe_memory_mb(data_bytes: int) -> int:
@@ -198,8 +205,10 @@ class JobEstimate:
         ]
 
 
-def _workdir(parts: list[tuple[str, int]], limits: SandboxLimits) -> Need:
-    return Need(tuple(parts), limits.workdir, "the sandbox's work dir holds")
+def _workdir(parts: list[tuple[str, int]], carried: int, limits: SandboxLimits) -> Need:
+    """The work dir of a job carrying ``carried`` bytes of files, holding ``parts``."""
+    asked = max(limits.workdir, workdir_mb(carried) * MiB)
+    return Need(tuple(parts), asked, "the job's work dir holds")
 
 
 def _memory(parts: list[tuple[str, int]], job_limit_mb: int, limits: SandboxLimits) -> Need:
@@ -230,6 +239,7 @@ def batch_job(
             (_copies(len(runs), "runs' results"), sum(fp.results for fp in runs)),
             ("programs", PROGRAM_BYTES),
         ],
+        files,
         limits,
     )
     process = max((fp.files + fp.inputs for fp in runs), default=0) * SANITIZER_MEMORY[flavour]
@@ -260,6 +270,7 @@ def timing_job(
             (f"{kernels} kernels' sampled results", kernels * footprint.sampled),
             ("programs", PROGRAM_BYTES),
         ],
+        footprint.files,
         limits,
     )
     memory = _memory(
@@ -316,6 +327,7 @@ def probe_jobs(
                 (f"{saves} saved calls' results", saves * footprint.results),
                 ("programs", PROGRAM_BYTES),
             ],
+            carried * footprint.files,
             limits,
         )
         memory = _memory(
@@ -330,7 +342,9 @@ def probe_jobs(
 def fresh_call_job(footprint: Footprint, limits: SandboxLimits, hint: str = "lower sizes.bench[0]") -> JobEstimate:
     """The candidate called once in a fresh probe process on the timed instance, its results saved whole."""
     disk = _workdir(
-        [("input files", footprint.files), ("results", footprint.results), ("programs", PROGRAM_BYTES)], limits
+        [("input files", footprint.files), ("results", footprint.results), ("programs", PROGRAM_BYTES)],
+        footprint.files,
+        limits,
     )
     memory = _memory(
         [("work dir", disk.total), ("loaded instance and buffer set", 2 * footprint.files), ("runtime", RUNTIME_BYTES)],

@@ -10,6 +10,7 @@ from sandbox import Job, JobResult, Limits, Sandbox
 from tasks.harness import TIMES_FILE
 from tasks.instance import Instance
 from tasks.model import Role
+from verifiers.capacity import workdir_mb
 from verifiers.toolchain import BINARY
 
 IN_DIR, OUT_DIR = "in", "out"
@@ -57,15 +58,13 @@ def run_instance(
     if threads is not None:
         job_env["OMP_NUM_THREADS"] = str(threads)
     files = {BINARY: binary, **instance_files(instance)}
-    data_mb = sum(len(content) for content in files.values()) // 2**20
+    data = sum(len(content) for content in files.values())
     job = Job(
         command=["sh", "-c", f"mkdir -p {OUT_DIR} && exec ./{BINARY} {IN_DIR} {OUT_DIR} {warmup} {repeats}"],
         files=files,
         executable=[BINARY],
         env=job_env,
-        # The work dir holds the inputs twice (their archive and the files) and the outputs once (never
-        # larger than their poisoned inputs).
-        limits=Limits(wall_s=wall_s, memory_mb=memory_mb, file_size_mb=max(Limits().file_size_mb, 3 * data_mb + 64)),
+        limits=Limits(wall_s=wall_s, memory_mb=memory_mb, file_size_mb=workdir_mb(data)),
         collect=[OUT_DIR],
     )
     result = sandbox.run(job)

@@ -30,7 +30,7 @@ from verifiers.stages.anticheat import REPEAT_CYCLES
 ROOMY = SandboxLimits(workdir=1 * GiB, memory=64 * GiB)
 """A 1 GiB work dir (a job's default) on a machine with memory to spare."""
 BENCH_N = 200_000_000
-"""1.5 GiB of float64 inputs: the reference check's own job sizes its work dir for them, the timing job's does not."""
+"""1.5 GiB of float64 inputs: more than a job's default work dir, which the jobs carrying them ask for."""
 
 
 def oversized_data() -> dict:
@@ -52,18 +52,33 @@ def jobs(task: KernelTask, limits: SandboxLimits = ROOMY, config: VerifyConfig |
     return {estimate.job: estimate for estimate in estimates}
 
 
-def test_a_bench_size_too_large_for_the_timing_job_is_refused_with_the_numbers():
+def test_the_bench_jobs_ask_for_a_work_dir_their_inputs_fit_in():
     found = jobs(oversized())
     assert list(found) == ["correctness", "race", "memory", "timing", "probe-untimed", "probe", "fresh-call"]
-    refused = sorted(job for job, estimate in found.items() if not estimate.fits)
-    assert refused == ["fresh-call", "timing"], "the test-size jobs fit; the bench-size ones do not"
     timing = found["timing"]
-    assert timing.memory.fits and not timing.disk.fits
     inputs = BENCH_N * 8
     assert timing.disk.total == inputs + 8 + 8 + 3 * 8 + 8 * MiB  # x, n and out; three sampled outs; programs
+    assert timing.disk.limit >= 3 * inputs and timing.fits
+    assert all(estimate.fits for estimate in found.values())
+
+
+def oversized_hashes() -> dict:
+    """prefix-hash as data, its bench size raised to 200 MB of bytes in, 1.6 GB of 64-bit hashes out."""
+    data = yaml.safe_load((SUITE_DIR / "prefix-hash.yaml").read_text())
+    data["name"] = "prefix-hash-oversized"
+    data["sizes"]["bench"] = [{"n": 200_000_000}]
+    return data
+
+
+def test_results_larger_than_a_jobs_memory_limit_are_refused_with_the_numbers():
+    found = jobs(parse_task(yaml.safe_dump(oversized_hashes())))
+    refused = sorted(job for job, estimate in found.items() if not estimate.fits)
+    assert refused == ["timing"], "every kernel of the timing job keeps its own results in memory"
+    timing = found["timing"]
+    assert timing.disk.fits and not timing.memory.fits
     [problem] = timing.problems()
-    assert problem.startswith(f"timing job needs {size_text(timing.disk.total)} (input files 1.49 GiB, ")
-    assert "in the work dir, the sandbox's work dir holds 1 GiB; lower sizes.bench[0]" in problem
+    assert "4 copies of the results 5.96 GiB" in problem and "of memory, its memory limit is" in problem
+    assert problem.endswith("lower sizes.bench[0]")
 
 
 def test_the_suite_task_itself_fits():
@@ -117,18 +132,16 @@ def test_footprints_from_shapes_or_generated_inputs_match_the_instance(name: str
 
 def test_agent_tasks_check_refuses_an_oversized_task(tmp_path: Path, clang: str):
     path = tmp_path / "oversized.yaml"
-    path.write_text(yaml.safe_dump(oversized_data()))
+    path.write_text(yaml.safe_dump(oversized_hashes()))
     result = CliRunner().invoke(app, ["tasks", "check", str(path), "--no-bench", "--backend", "local"])
     assert result.exit_code == 1, result.output
-    assert "FAIL" in result.output and "tests 5/5" in result.output
-    assert (
-        "timing job needs 1.5 GiB (input files 1.49 GiB, programs 8 MiB) in the work dir, "
-        "the sandbox's work dir holds 1 GiB; lower sizes.bench[0]"
-    ) in result.output
+    assert "FAIL" in result.output and "tests 8/8" in result.output
+    assert "timing job needs 9.76 GiB (work dir 1.69 GiB, " in result.output
+    assert "of memory, its memory limit is 9.38 GiB; lower sizes.bench[0]" in result.output
     result = CliRunner().invoke(app, ["tasks", "check", str(path), "--no-bench", "--backend", "local", "--json"])
     [report] = json.loads(result.output)
     timing = next(job for job in report["jobs"] if job["job"] == "timing")
-    assert not timing["fits"] and timing["disk_bytes"] > timing["workdir_bytes"] == GiB
+    assert not timing["fits"]
 
 
 def test_size_text():

@@ -25,7 +25,7 @@ from tasks.instance import Instance, derive_seed, make_instance
 from tasks.model import KernelTask, Role
 from tasks.perturb import differences, perturbed
 from tasks.timing_harness import CALLS_FILE, INPUTS_FILE, STOP_FILE, VERSION_FILE, result_dir, timing_command
-from verifiers.capacity import timing_memory_mb
+from verifiers.capacity import timing_memory_mb, workdir_mb
 from verifiers.context import StageContext
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.machine_lock import MACHINE
@@ -188,7 +188,9 @@ def run_timing(
         files=files,
         executable=[TIMING_BINARY],
         env={"OMP_NUM_THREADS": str(threads)},
-        limits=Limits(wall_s=task.limits.bench_s, memory_mb=timing_memory_mb(data, kernels)),
+        limits=Limits(
+            wall_s=task.limits.bench_s, memory_mb=timing_memory_mb(data, kernels), file_size_mb=workdir_mb(data)
+        ),
         collect=[OUT_DIR],
         while_running=MACHINE.exclusive,
     )
