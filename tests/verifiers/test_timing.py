@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from sandbox import Job, JobResult, JobStatus
 from tasks import load_task, parse_task
 from tasks.loader import SUITE_DIR
 from tasks.oracle import run_oracle
@@ -269,6 +270,30 @@ def test_timing_stage_fails_a_candidate_that_does_not_link_alone(local_sandbox, 
     assert verdict.stages[0].status is StageStatus.failed
     assert verdict.stages[0].reason == "timing.build_failed"
     assert "helper_from_elsewhere" in verdict.stages[0].feedback
+
+
+class RefusingTimingRuns:
+    """A sandbox that fails every timing run itself (as a daemon answering with an error does)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.unenforced = inner, inner.name, inner.unenforced
+
+    def run(self, job: Job) -> JobResult:
+        if "./timing" in " ".join(job.command):
+            return JobResult(status=JobStatus.sandbox_error, message="the daemon answered 500")
+        return self.inner.run(job)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_timing_run_the_sandbox_could_not_start_is_the_verifiers_error(local_sandbox, clang, quick_roofline):
+    config = VerifyConfig(timing=FAST_TIMING, timing_threads=2)
+    sandbox = RefusingTimingRuns(local_sandbox)
+    verdict = evaluate(REDUCE, Candidate(source=PARALLEL), sandbox, config=config, stages=[TimingStage()])
+    result = verdict.stages[0]
+    assert (result.status, result.reason) == (StageStatus.error, "timing.sandbox")
+    assert "the daemon answered 500" in result.feedback and "not the candidate's fault" in result.feedback
 
 
 def test_a_screen_times_at_the_screen_size_to_the_looser_precision() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+from sandbox import JobStatus
 from verifiers.capacity import instance_footprint, timing_job
 from verifiers.capacity_fault import capacity_error, shortfall
 from verifiers.context import StageContext
@@ -43,6 +44,8 @@ class TimingStage:
             footprint = instance_footprint(measurement.instance)
             if fault := shortfall(job, lambda limits: timing_job(footprint, timed_kernels(ctx), limits)):
                 return capacity_error(self.stage, fault, logs)
+            if job.status is JobStatus.sandbox_error:
+                return _sandbox_error(f"The timing run could not be started: {job.message}", logs)
             return StageResult(
                 stage=self.stage,
                 status=StageStatus.failed,
@@ -66,6 +69,8 @@ class TimingStage:
 
     def _build_failure(self, ctx: StageContext, bundle: Bundle) -> StageResult:
         logs = _log(ctx, "timing.log", "\n\n".join(f"--- {part}\n{text}" for part, text in bundle.failures.items()))
+        if bundle.result is not None and bundle.result.status is JobStatus.sandbox_error:
+            return _sandbox_error(f"The timing program's build could not be started: {bundle.result.message}", logs)
         if bundle.result is not None and (fault := shortfall(bundle.result, logs=bundle.failures.values())):
             return capacity_error(self.stage, fault, logs)
         candidate_part = f"lib{CANDIDATE}"
@@ -96,6 +101,17 @@ class TimingStage:
         except ProbeError as exc:
             log.warning("no roofline figures: %s", exc)
             return None
+
+
+def _sandbox_error(what: str, logs: str) -> StageResult:
+    """The sandbox failed the job (it could not start or carry it): the verifier's error, not the candidate's."""
+    return StageResult(
+        stage=Stage.timing,
+        status=StageStatus.error,
+        reason="timing.sandbox",
+        feedback=f"{what}. This is not the candidate's fault.",
+        logs=logs,
+    )
 
 
 def _log(ctx: StageContext, name: str, text: str) -> str:
