@@ -58,6 +58,8 @@ namespace {
     std::exit(2);
 }
 
+[[noreturn]] void die_errno(const std::string& message) { die(message + ": " + std::strerror(errno)); }
+
 constexpr size_t kPage = 4096;
 
 size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) / to * to; }
@@ -106,9 +108,9 @@ T scalar(const Blob& blob, const char* name) {
 
 void write_bytes(const std::string& path, const void* data, size_t bytes) {
     FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) die("cannot write " + path);
-    if (bytes && std::fwrite(data, 1, bytes, f) != bytes) die("short write of " + path);
-    std::fclose(f);
+    if (!f) die_errno("cannot write " + path);
+    if (bytes && std::fwrite(data, 1, bytes, f) != bytes) die_errno("short write of " + path);
+    if (std::fclose(f) != 0) die_errno("cannot write " + path);
 }
 
 void make_dir(const std::string& path) {

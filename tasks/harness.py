@@ -44,6 +44,7 @@ _PRELUDE = r"""// Generated from the task signature. Do not edit.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ namespace {
     std::fprintf(stderr, "driver: %s\n", message.c_str());
     std::exit(2);
 }
+
+[[noreturn]] void die_errno(const std::string& message) { die(message + ": " + std::strerror(errno)); }
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -109,9 +112,9 @@ template <typename T>
 void store(const std::string& dir, const char* name, const T* data, size_t count) {
     const std::string path = dir + "/" + name + ".bin";
     FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) die("cannot write " + path);
-    if (count && std::fwrite(data, sizeof(T), count, f) != count) die("short write of " + path);
-    std::fclose(f);
+    if (!f) die_errno("cannot write " + path);
+    if (count && std::fwrite(data, sizeof(T), count, f) != count) die_errno("short write of " + path);
+    if (std::fclose(f) != 0) die_errno("cannot write " + path);
 }
 
 }  // namespace
