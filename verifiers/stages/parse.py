@@ -1,10 +1,14 @@
 """Stage 1, parse: the source is small enough, defines the task's function with the exact signature,
-has no ``main`` and no forbidden construct. Runs on the host with tree-sitter: no sandbox job."""
+has no ``main``, no forbidden construct and no loop counter or index narrower than the size it runs
+over. Runs on the host with tree-sitter: no sandbox job."""
 
 from __future__ import annotations
 
-from tree_sitter import Node
+from dataclasses import asdict
 
+from tree_sitter import Node, Tree
+
+from tasks.codeanalysis.index_width import NarrowIndex, Role, narrow_indices
 from tasks.codeanalysis.syntax import parse_cpp, walk
 from verifiers.context import StageContext
 from verifiers.signature_check import Definition, definitions, function_name, line_of, signature_differences
@@ -72,7 +76,7 @@ class ParseStage:
                 f"Your code does not define `{signature.function}`.{seen} Define exactly:\n    {signature.prototype()}",
             )
         if any(not signature_differences(d, signature) for d in found):
-            return StageResult(stage=Stage.parse, status=StageStatus.passed)
+            return _index_widths(tree)
         closest: Definition = min(found, key=lambda d: len(signature_differences(d, signature)))
         problems = signature_differences(closest, signature)
         listed = "\n".join(f"- {p}" for p in problems)
@@ -83,6 +87,36 @@ class ParseStage:
             line=closest.line,
             problems=problems,
         )
+
+
+def _index_widths(tree: Tree) -> StageResult:
+    """Fails on a loop counter or index narrower than its size: it overflows past sizes no test reaches."""
+    findings = narrow_indices(tree.root_node)
+    if not findings:
+        return StageResult(stage=Stage.parse, status=StageStatus.passed)
+    listed = "\n".join(f"- {_describe(f)}" for f in findings[:MAX_LISTED])
+    more = f"\n(and {len(findings) - MAX_LISTED} more)" if len(findings) > MAX_LISTED else ""
+    return _fail(
+        "parse.narrow_index",
+        "Loop counters or indices are narrower than the sizes they run over: they overflow once a size passes "
+        f"their range (2^31 for `int`), far above every test size.\n{listed}{more}",
+        findings=[asdict(f) for f in findings],
+    )
+
+
+def _describe(finding: NarrowIndex) -> str:
+    what = {
+        Role.bound: f"loop counter `{finding.variable}` is `{finding.type}` but runs up to",
+        Role.start: f"loop counter `{finding.variable}` is `{finding.type}` but starts at",
+        Role.value: f"index `{finding.variable}` is `{finding.type}` but is set to",
+    }[finding.role]
+    same = finding.size_type.removeprefix("std::") == "int64_t"
+    fix = (
+        f"`{finding.size_type}`, like the size"
+        if same
+        else f"`std::int64_t` (or `{finding.size_type}`, the size's type)"
+    )
+    return f"line {finding.line}: {what} `{finding.size}` (`{finding.size_type}`); declare it as {fix}"
 
 
 def _fail(reason: str, feedback: str, **details: object) -> StageResult:
