@@ -22,12 +22,16 @@ from sandbox import Job, JobResult, JobStatus, Limits, Sandbox
 from tasks.harness import CHECK_INPUTS
 from tasks.instance import Instance
 from tasks.model import Role
+from verifiers.build import Build, BuildRecipe
 from verifiers.capacity import BATCH_MEMORY_MB, workdir_mb
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.sanitizers import REPORT_OPTIONS, runtime_env
 from verifiers.toolchain import Flavour
 
 SCRIPT = "runs.sh"
+BUILD_LOG = f"{OUT_DIR}/build.log"
+BUILD_EXIT = f"{OUT_DIR}/build.exit"
+"""The compiler's output and exit code, in a job that builds its program first."""
 EXIT_FILE = "exit"
 REPORT_PREFIX = "report"
 TIMEOUT_EXIT = 124
@@ -91,6 +95,8 @@ class Batch:
 
     job: JobResult
     outcomes: list[RunOutcome]
+    failed_build: Build | None = None
+    """The build, when the job built its program first and that failed (then no run ran)."""
 
 
 def signal_name(number: int) -> str:
@@ -113,27 +119,63 @@ def run_batch(
     flavour: Flavour = Flavour.release,
     env: dict[str, str] | None = None,
     memory_mb: int = BATCH_MEMORY_MB,
+    build: BuildRecipe | None = None,
 ) -> Batch:
-    """Run ``runs`` in one job; each run gets ``run_s`` seconds of wall time."""
+    """Run ``runs`` in one job; each run gets ``run_s`` seconds of wall time.
+
+    With a ``build`` recipe, the job first builds the program :data:`~verifiers.toolchain.BINARY` that the
+    runs call (saving a job, and carrying the program neither out nor back in), and runs nothing when that
+    build fails.
+    """
     files: dict[str, bytes] = {name: binary for name, binary in programs.items()}
     for key, instance in instances.items():
         for path, content in instance_files(instance).items():
             files[f"{IN_DIR}/{key}/{PurePosixPath(path).name}"] = content
-    files[SCRIPT] = _script(runs, run_s, flavour).encode()
+    script = _script(runs, run_s, flavour)
+    wall_s = len(runs) * (run_s + KILL_GRACE_S + 1) + 30
+    if build is not None:
+        files.update(build.files)
+        script = _build_script(build) + script
+        wall_s += build.limits.wall_s + KILL_GRACE_S
+    files[SCRIPT] = script.encode()
     job = Job(
         command=["sh", SCRIPT],
         files=files,
         executable=list(programs),
         env={**runtime_env(flavour), "OMP_WAIT_POLICY": "passive", **(env or {})},
         limits=Limits(
-            wall_s=len(runs) * (run_s + KILL_GRACE_S + 1) + 30,
+            wall_s=wall_s,
             memory_mb=memory_mb,
             file_size_mb=workdir_mb(sum(len(content) for content in files.values())),
         ),
         collect=[OUT_DIR],
     )
     result = sandbox.run(job)
-    return Batch(result, [_outcome(run, instances[run.instance], result) for run in runs])
+    failed_build = _failed_build(build, result) if build is not None else None
+    return Batch(result, [_outcome(run, instances[run.instance], result) for run in runs], failed_build)
+
+
+def _build_script(build: BuildRecipe) -> str:
+    """Shell lines trying the recipe's commands in turn (each log replacing the last), then stopping unless
+    one succeeded."""
+    limit = f"timeout -k {KILL_GRACE_S} {build.limits.wall_s:g}"
+    attempts = " || ".join(f"{limit} {shlex.join(command)} > {BUILD_LOG} 2>&1" for command in build.commands)
+    return f'mkdir -p {OUT_DIR}\n{{ {attempts}; }}\ncode=$?\necho "$code" > {BUILD_EXIT}\n[ "$code" -eq 0 ] || exit 0\n'
+
+
+def _failed_build(build: BuildRecipe, result: JobResult) -> Build | None:
+    """The build of a job that built its program first, as a :class:`Build`, when it failed."""
+    raw_code = result.files.get(BUILD_EXIT)
+    if raw_code is None:  # the job ended before the build did (a timeout, out of memory, a sandbox error)
+        return Build(result=result, binary=None)
+    code = int(raw_code.decode().strip() or -1)
+    if code == 0:
+        return None
+    log = result.files.get(BUILD_LOG, b"").decode(errors="replace")
+    if code == TIMEOUT_EXIT:
+        timed_out = f"the compiler ran longer than {build.limits.wall_s:g} s"
+        return Build(result=JobResult(status=JobStatus.timeout, stderr=log, message=timed_out), binary=None)
+    return Build(result=JobResult(status=JobStatus.ok, exit_code=code, stderr=log), binary=None)
 
 
 def _script(runs: list[Run], run_s: float, flavour: Flavour) -> str:

@@ -20,7 +20,7 @@ from sandbox import Job, JobResult, Limits, Sandbox
 from tasks.harness import DRIVER_SOURCE, SIGNATURE_HEADER, driver_source, signature_header
 from tasks.model import KernelTask, Signature
 from verifiers.build_cache import BuildCache
-from verifiers.precompiled import Precompiled, precompiled_headers
+from verifiers.precompiled import precompiled_headers
 from verifiers.toolchain import (
     BINARY,
     DRIVER_OBJECT,
@@ -52,8 +52,22 @@ class Build:
         return (self.result.stderr or self.result.stdout or self.result.message).strip()
 
 
-def build_kernel(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavour = Flavour.release) -> Build:
-    """Compile ``source`` (defining the task's function) with the task's driver."""
+@dataclass(frozen=True)
+class BuildRecipe:
+    """What building a kernel with its driver takes: the job's files, its limits and the commands to try."""
+
+    files: dict[str, bytes]
+    limits: Limits
+    commands: list[list[str]]
+    """With the precompiled header first, when the source has one, then without: the first that succeeds
+    counts, else the last (so a precompiled header never changes a build's verdict or its messages)."""
+
+
+def build_recipe(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavour = Flavour.release) -> BuildRecipe:
+    """How to compile ``source`` (defining the task's function) with the task's driver into :data:`BINARY`.
+
+    The driver object and the precompiled header are built (or taken from their caches) on the way.
+    """
     limits = Limits(wall_s=task.limits.compile_s, memory_mb=4096, pids=64)
     files: dict[str, bytes] = {
         SIGNATURE_HEADER: signature_header(task.signature).encode(),
@@ -65,20 +79,24 @@ def build_kernel(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavo
     else:
         files[DRIVER_SOURCE] = driver_source(task.signature).encode()
     driver_path = DRIVER_OBJECT if driver is not None else DRIVER_SOURCE
-
-    def compile_(precompiled: Precompiled | None) -> Build:
-        job_files = files if precompiled is None else {**files, precompiled.path: precompiled.content}
-        pch_flags = precompiled.flags() if precompiled is not None else None
-        command = compile_command(flavour, driver=driver_path, precompiled=pch_flags)
-        result = sandbox.run(Job(command=command, files=job_files, limits=limits, collect=[BINARY]))
-        return Build(result=result, binary=result.files.get(BINARY) if result.succeeded else None)
-
+    commands = [compile_command(flavour, driver=driver_path)]
     pch = precompiled_headers(source, compiler_flags(flavour), sandbox, limits)
-    if pch is not None and (build := compile_(pch)).ok:
-        return build
-    build = compile_(None)
-    if pch is not None and build.ok:
-        log.warning("%s: a kernel builds without its precompiled header %s but not with it", task.name, pch.path)
+    if pch is not None:
+        files[pch.path] = pch.content
+        commands.insert(0, compile_command(flavour, driver=driver_path, precompiled=pch.flags()))
+    return BuildRecipe(files=files, limits=limits, commands=commands)
+
+
+def build_kernel(task: KernelTask, source: str, sandbox: Sandbox, flavour: Flavour = Flavour.release) -> Build:
+    """Compile ``source`` (defining the task's function) with the task's driver, in a job of its own."""
+    recipe = build_recipe(task, source, sandbox, flavour)
+    for attempt, command in enumerate(recipe.commands):
+        result = sandbox.run(Job(command=command, files=recipe.files, limits=recipe.limits, collect=[BINARY]))
+        build = Build(result=result, binary=result.files.get(BINARY) if result.succeeded else None)
+        if build.ok:
+            if attempt:
+                log.warning("%s: a kernel builds without its precompiled header but not with it", task.name)
+            return build
     return build
 
 

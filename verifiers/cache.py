@@ -2,9 +2,11 @@
 
 A verdict is stored under the SHA-256 of everything it depends on: the candidate's source, the
 task (name, version and a hash of its whole definition), the compiler's ``--version`` text as
-seen in the sandbox, the hardware fingerprint, the verification settings, the stages run and the
-candidate timed alongside. Verdicts in which the verifier itself failed (a stage with status
-``error``) are not stored. SQLite in WAL mode, so several processes may share one file.
+seen in the sandbox, the hardware fingerprint, the verification settings, the stages run, the
+candidate timed alongside, and the verifier itself (a digest of the code of ``verifiers`` and of the
+generated drivers in ``tasks``), so a verifier that judges differently never reuses an older verdict.
+Verdicts in which the verifier itself failed (a stage with status ``error``) are not stored. SQLite in
+WAL mode, so several processes may share one file.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import sqlite3
 import threading
 import time
+from functools import cache
 from pathlib import Path
 from types import TracebackType
 
@@ -68,8 +71,24 @@ def cache_key(
         "config": config.model_dump(mode="json"),
         "stages": stages,
         "best": best.digest if best else None,
+        "verifier": verifier_digest(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def code_digest(root: Path, packages: tuple[str, ...]) -> str:
+    """SHA-256 of the Python modules of ``packages`` under ``root`` (their paths and contents)."""
+    digest = hashlib.sha256()
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@cache
+def verifier_digest() -> str:
+    """The digest of the verifier's code: ``verifiers`` and ``tasks`` (drivers, inputs, comparisons)."""
+    return code_digest(Path(__file__).resolve().parents[1], ("verifiers", "tasks"))
 
 
 def cacheable(verdict: Verdict) -> bool:

@@ -9,6 +9,7 @@ from sandbox import JobStatus
 from tasks.harness import driver_source
 from tasks.instance import Instance, InstanceError
 from verifiers.batch import Batch, Run, RunOutcome, run_batch
+from verifiers.build import build_recipe
 from verifiers.capacity import batch_of
 from verifiers.capacity_fault import batch_shortfall, capacity_error
 from verifiers.context import StageContext
@@ -39,12 +40,9 @@ class SanitizedRuns:
 def run_sanitized(
     ctx: StageContext, stage: Stage, flavour: Flavour, sizes: list[dict[str, int]], threads: int
 ) -> SanitizedRuns | StageResult:
-    """Build ``ctx.candidate`` as ``flavour`` and run it on ``sizes``; a stage result when that cannot be done."""
+    """Build ``ctx.candidate`` as ``flavour`` and run it on ``sizes``, in one job; a stage result when that cannot
+    be done."""
     log = ctx.log_path(f"{stage.value}.log")
-    build = ctx.build(flavour)
-    if build.binary is None:
-        log.write_text(build.log)
-        return explain_build_failure(build, ctx.task.signature).result(stage, f"{stage.value}.build", str(log))
     seed = ctx.config.seeds[0] if ctx.config.seeds else 0
     try:
         instances = {f"{stage.value}{i}": visible_instance(ctx.task, size, seed) for i, size in enumerate(sizes)}
@@ -53,7 +51,12 @@ def run_sanitized(
             stage=stage, status=StageStatus.error, reason=f"{stage.value}.bad_instance", feedback=str(exc)
         )
     runs = [Run(key, BINARY, key, threads) for key in instances]
-    batch = run_batch(ctx.sandbox, {BINARY: build.binary}, instances, runs, run_s=ctx.run_s, flavour=flavour)
+    recipe = build_recipe(ctx.task, ctx.candidate.source, ctx.sandbox, flavour)
+    batch = run_batch(ctx.sandbox, {}, instances, runs, run_s=ctx.run_s, flavour=flavour, build=recipe)
+    if batch.failed_build is not None and batch.job.status is not JobStatus.sandbox_error:
+        log.write_text(batch.failed_build.log)
+        failure = explain_build_failure(batch.failed_build, ctx.task.signature)
+        return failure.result(stage, f"{stage.value}.build", str(log))
     outcomes = "\n".join(
         f"== {size_label(instances[o.run.instance].size)}: {o.describe()}\n{o.report}" for o in batch.outcomes
     )

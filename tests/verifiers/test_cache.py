@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sandbox import Job, JobResult, JobStatus
 from tasks import resolve_task
-from verifiers.cache import VerdictCache, cache_key, default_cache_path
+from verifiers import cache as cache_module
+from verifiers.cache import VerdictCache, cache_key, code_digest, default_cache_path
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
 from verifiers.context import StageContext, VerifyConfig
@@ -72,6 +73,23 @@ def test_the_key_depends_on_everything_the_verdict_does() -> None:
         _key(best=Candidate(source="// best")),
     ]
     assert len({base, *variants}) == len(variants) + 1
+
+
+def test_the_key_changes_with_the_verifiers_code(monkeypatch) -> None:
+    base = _key()
+    monkeypatch.setattr(cache_module, "verifier_digest", lambda: "another verifier")
+    assert _key() != base
+
+
+def test_the_code_digest_follows_every_module_of_the_packages(tmp_path: Path) -> None:
+    (tmp_path / "verifiers" / "stages").mkdir(parents=True)
+    stage = tmp_path / "verifiers" / "stages" / "race.py"
+    stage.write_text("THREADS = 4\n")
+    base = code_digest(tmp_path, ("verifiers",))
+    (tmp_path / "notes.py").write_text("elsewhere")
+    assert code_digest(tmp_path, ("verifiers",)) == base
+    stage.write_text("THREADS = 8\n")
+    assert code_digest(tmp_path, ("verifiers",)) != base
 
 
 def test_verdicts_round_trip(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from verifiers.cascade import default_stages, evaluate
 from verifiers.context import StageContext, VerifyConfig
 from verifiers.stages.compile import CompileStage
 from verifiers.stages.correctness import CorrectnessStage
+from verifiers.stages.memory import MemoryStage
 from verifiers.stages.race import RaceStage, race_sizes
 from verifiers.verdict import Stage, StageResult, StageStatus
 
@@ -105,3 +106,38 @@ def test_without_an_oracle_the_reference_build_gives_the_expected_outputs(local_
     assert failure is not None
     assert failure.reason == "correctness.wrong_output"
     assert "n=1 (seed 0)" in failure.feedback
+
+
+class CountingSandbox:
+    """A sandbox that counts the jobs it runs."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.unenforced, self.jobs = inner, inner.name, inner.unenforced, 0
+
+    def run(self, job):
+        self.jobs += 1
+        return self.inner.run(job)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize("stage", [RaceStage(), MemoryStage()], ids=lambda s: s.stage.value)
+def test_a_sanitizer_stage_builds_and_runs_in_one_job(stage, local_sandbox, clang, tmp_path: Path) -> None:
+    source = (CANDIDATES / "good_reduction.cpp").read_text()
+    stage(_context(source, local_sandbox, tmp_path / "warm"))  # builds the driver object and header once
+    counting = CountingSandbox(local_sandbox)
+    result = stage(_context(source, counting, tmp_path / "counted"))
+    assert result.status is StageStatus.passed, result.feedback
+    assert counting.jobs == 1
+
+
+@pytest.mark.parametrize("stage", [RaceStage(), MemoryStage()], ids=lambda s: s.stage.value)
+def test_a_sanitizer_build_that_fails_runs_nothing_and_quotes_the_compiler(
+    stage, local_sandbox, clang, tmp_path: Path
+) -> None:
+    source = (CANDIDATES / "good_reduction.cpp").read_text().replace("out[0] = total;", "out[0] = totl;")
+    result = stage(_context(source, local_sandbox, tmp_path))
+    assert (result.status, result.reason) == (StageStatus.failed, f"{stage.stage.value}.build.error")
+    assert "totl" in result.feedback
+    assert "totl" in Path(result.logs).read_text()
