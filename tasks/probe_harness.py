@@ -2,15 +2,19 @@
 
 Usage of the built program::
 
-    probe LIB SYMBOL IN_ROOT OUT_DIR PLAN
+    probe LIB SYMBOL IN_ROOT OUT_DIR PLAN [REFERENCE_LIB REFERENCE_SYMBOL]
 
-The kernel ``SYMBOL`` is loaded from the shared library ``LIB``. ``IN_ROOT/INSTANCE/NAME.bin``
-hold the arguments of each problem instance the plan names (outputs as their initial, poisoned
-contents). ``PLAN`` is a text file of steps, one a line:
+The kernel ``SYMBOL`` is loaded from the shared library ``LIB``, and the reference (for
+``prefill`` steps) likewise. ``IN_ROOT/INSTANCE/NAME.bin`` hold the arguments of each problem
+instance the plan names (outputs as their initial, poisoned contents). ``PLAN`` is a text file of
+steps, one a line:
 
-* ``call INSTANCE SLOT SAVE TAG``: copy the instance's arguments into buffer set ``SLOT``, call
-  the kernel on them, time the call, and check the buffers; with ``SAVE`` = 1, write the results to
-  ``OUT_DIR/TAG/NAME.bin``.
+* ``call INSTANCE SLOT SAVE TAG [keep]``: copy the instance's arguments into buffer set ``SLOT``,
+  call the kernel on them, time the call, and check the buffers; with ``SAVE`` = 1, write the
+  results to ``OUT_DIR/TAG/NAME.bin``. With ``keep``, output-only arrays are not copied: they
+  hold what the slot's last step left in them (unless that is not the instance's size).
+* ``prefill INSTANCE SLOT``: copy the instance's arguments into buffer set ``SLOT`` and call the
+  reference on them, untimed and unlogged, leaving its results in the outputs.
 * ``sleep MILLISECONDS``.
 
 Every array lives in its own guarded allocation: a page of canary bytes before the data and at
@@ -46,15 +50,17 @@ constexpr unsigned char kCanary = CANARY_BYTE;
 struct Guarded {
     const char* name = "";
     bool input = false;
+    bool output = false;
     char* base = nullptr;
     size_t total = 0;
     char* data = nullptr;
     size_t bytes = 0;
     bool used = false;
 
-    void allocate(const char* param, bool is_input, size_t capacity) {
+    void allocate(const char* param, bool is_input, bool is_output, size_t capacity) {
         name = param;
         input = is_input;
+        output = is_output;
         total = kPage + round_up(capacity, kPage) + kPage;
         base = alloc_pages(total - kPage);
         data = base + kPage;
@@ -75,6 +81,8 @@ struct Guarded {
         return true;
     }
     bool holds(const char* address) const { return address >= data && address < base + total; }
+    // Whether a `keep` call leaves this array as it is: an output-only array holding `from`'s size.
+    bool kept(const Blob& from, bool keep) const { return keep && output && used && bytes == from.bytes; }
 };
 
 std::vector<Guarded*> g_inputs;
@@ -97,34 +105,44 @@ struct Instance {
     std::vector<Blob> scalars;
 };
 
+// A call of `fn` on `instance`'s scalars and the arrays of buffer set `set`, ready to make.
+auto bind_kernel(pf_kernel_t fn, const Instance& instance, std::vector<Guarded>& set) {
+@BIND@
+}
+
 }  // namespace
 """
 
 _MAIN = r"""
 int main(int argc, char** argv) {
-    if (argc != 6) die("usage: probe LIB SYMBOL IN_ROOT OUT_DIR PLAN");
+    if (argc != 6 && argc != 8) die("usage: probe LIB SYMBOL IN_ROOT OUT_DIR PLAN [REFERENCE_LIB REFERENCE_SYMBOL]");
     const auto pf_fn = reinterpret_cast<pf_kernel_t>(open_kernel(argv[1], argv[2]));
+    const auto pf_reference = argc == 8 ? reinterpret_cast<pf_kernel_t>(open_kernel(argv[6], argv[7])) : nullptr;
     const std::string pf_root = argv[3], pf_out = argv[4];
     struct sigaction pf_action {};
     pf_action.sa_sigaction = on_fault;
     pf_action.sa_flags = SA_SIGINFO;
     sigaction(SIGSEGV, &pf_action, nullptr);
 
-    struct Step { std::string op, instance; long slot = 0, save = 0; std::string tag; };
+    struct Step { std::string op, instance; long slot = 0, save = 0; std::string tag; bool keep = false; };
     std::vector<Step> pf_plan;
     {
         const Blob text = read_blob(argv[5]);
         std::string line;
         for (size_t i = 0; i <= text.bytes; ++i) {
             if (i < text.bytes && text.data[i] != '\n') { line += text.data[i]; continue; }
-            char op[16], instance[128], tag[128];
+            char op[16], instance[128], tag[128], keep[16];
             long slot = 0, save = 0;
-            if (std::sscanf(line.c_str(), "call %127s %ld %ld %127s", instance, &slot, &save, tag) == 4)
-                pf_plan.push_back({"call", instance, slot, save, tag});
+            const int fields =
+                std::sscanf(line.c_str(), "call %127s %ld %ld %127s %15s", instance, &slot, &save, tag, keep);
+            if (fields == 4 || (fields == 5 && std::strcmp(keep, "keep") == 0))
+                pf_plan.push_back({"call", instance, slot, save, tag, fields == 5});
+            else if (std::sscanf(line.c_str(), "prefill %127s %ld", instance, &slot) == 2 && pf_reference)
+                pf_plan.push_back({"prefill", instance, slot, 0, ""});
             else if (std::sscanf(line.c_str(), "sleep %ld", &slot) == 1)
                 pf_plan.push_back({"sleep", "", slot, 0, ""});
             else if (std::sscanf(line.c_str(), "%15s", op) == 1)
-                die("bad plan line: " + line);
+                die("bad plan line (or a prefill step without a reference): " + line);
             line.clear();
         }
     }
@@ -133,7 +151,7 @@ int main(int argc, char** argv) {
     std::vector<Instance> pf_instances;
     long pf_slots = 0;
     for (const Step& step : pf_plan) {
-        if (step.op != "call") continue;
+        if (step.op == "sleep") continue;
         pf_slots = std::max(pf_slots, step.slot + 1);
         if (std::find(pf_names.begin(), pf_names.end(), step.instance) != pf_names.end()) continue;
         pf_names.push_back(step.instance);
@@ -161,10 +179,15 @@ int main(int argc, char** argv) {
         const size_t index = size_t(std::find(pf_names.begin(), pf_names.end(), step.instance) - pf_names.begin());
         const Instance& instance = pf_instances[index];
         std::vector<Guarded>& set = pf_sets[size_t(step.slot)];
-        for (size_t a = 0; a < @PF_ARRAYS@; ++a) set[a].fill(instance.arrays[a]);
-@PREPARE@
+        for (size_t a = 0; a < @PF_ARRAYS@; ++a)
+            if (!set[a].kept(instance.arrays[a], step.keep)) set[a].fill(instance.arrays[a]);
+        const auto pf_call = bind_kernel(step.op == "prefill" ? pf_reference : pf_fn, instance, set);
+        if (step.op == "prefill") {
+            pf_call();
+            continue;
+        }
         const auto start = Clock::now();
-@CALL@
+        pf_call();
         const auto stop = Clock::now();
         std::string status = "ok";
         for (const auto& other : pf_sets)
@@ -187,9 +210,13 @@ int main(int argc, char** argv) {
 """
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def probe_source(signature: Signature) -> str:
     """The C++ probe driver for ``signature``."""
-    load, allocate, prepare, args, save = [], [], [], [], []
+    load, allocate, bind, args, save = [], [], [], [], []
     arrays = [p for p in signature.params if p.is_array]
     scalars = [p for p in signature.params if not p.is_array]
     for param in arrays:
@@ -197,30 +224,31 @@ def probe_source(signature: Signature) -> str:
     for param in scalars:
         load.append(f'        instance.scalars.push_back(read_blob(dir + "{param.name}.bin"));')
     for a, param in enumerate(arrays):
-        is_input = "true" if param.role is Role.input else "false"
-        allocate.append(f'        set[{a}].allocate("{param.name}", {is_input}, pf_capacity[{a}]);')
+        roles = f"{_flag(param.role is Role.input)}, {_flag(param.role is Role.output)}"
+        allocate.append(f'        set[{a}].allocate("{param.name}", {roles}, pf_capacity[{a}]);')
         if param.role is not Role.input:
             save.append(f'            write_bytes(dir + "/{param.name}.bin", set[{a}].data, set[{a}].bytes);')
     for param in signature.params:
         ctype = param.dtype.c_type
         if not param.is_array:
-            s = scalars.index(param)
-            value = f'scalar<{ctype}>(instance.scalars[{s}], "{param.name}")'
-            prepare.append(f"        const {ctype} arg_{param.name} = {value};")
-            args.append(f"arg_{param.name}")
+            value = f'scalar<{ctype}>(instance.scalars[{scalars.index(param)}], "{param.name}")'
         else:
-            a = arrays.index(param)
             const = "const " if param.role is Role.input else ""
-            args.append(f"reinterpret_cast<{const}{ctype}*>(set[{a}].data)")
+            value = f"reinterpret_cast<{const}{ctype}*>(set[{arrays.index(param)}].data)"
+        bind.append(f"    const auto arg_{param.name} = {value};")
+        args.append(f"arg_{param.name}")
+    bind.append(f"    return [=] {{ fn({', '.join(args)}); }};")
     main = (
         _MAIN.replace("@LOAD_INSTANCE@", "\n".join(load))
         .replace("@ALLOCATE@", "\n".join(allocate))
-        .replace("@PREPARE@", "\n".join(prepare))
-        .replace("@CALL@", f"        pf_fn({', '.join(args)});")
         .replace("@SAVE@", "\n".join(save))
         .replace("@PF_ARRAYS@", str(len(arrays)))
     )
-    guards = _GUARDS.replace("CANARY_BYTE", hex(CANARY)).replace("READONLY_EXIT", str(READONLY_EXIT))
+    guards = (
+        _GUARDS.replace("CANARY_BYTE", hex(CANARY))
+        .replace("READONLY_EXIT", str(READONLY_EXIT))
+        .replace("@BIND@", "\n".join(bind))
+    )
     return "\n".join(
         [
             "// Generated from the task signature. Do not edit.",

@@ -17,9 +17,19 @@ from tasks import load_task
 from tasks.instance import make_instance
 from tasks.loader import SUITE_DIR
 from verifiers.anticheat.findings import Cheat, Finding, worst
-from verifiers.anticheat.judge import probe_findings
-from verifiers.anticheat.plan import CHECK_PLAN, near_duplicate, repeat_plan
-from verifiers.anticheat.probe import ProbeRun
+from verifiers.anticheat.judge import probe_findings, wrong_calls
+from verifiers.anticheat.plan import (
+    CHECK_PLAN,
+    OUTPUT_PLAN,
+    PRIOR_OUTPUTS,
+    Call,
+    Prefill,
+    near_duplicate,
+    plan_text,
+    probe_instances,
+    repeat_plan,
+)
+from verifiers.anticheat.probe import ProbeRun, run_probes
 from verifiers.anticheat.settings import AntiCheatSettings
 from verifiers.anticheat.static import source_findings, split_literals, symbol_findings
 from verifiers.candidate import Candidate
@@ -29,6 +39,7 @@ from verifiers.stages.anticheat import AntiCheatStage
 from verifiers.stages.timing import TimingStage
 from verifiers.timing import roofline_cache
 from verifiers.timing.bundle import SymbolReport
+from verifiers.timing.measure import context_bundle
 from verifiers.timing.roofline_probe import measure_roofline
 from verifiers.verdict import Stage
 
@@ -36,7 +47,13 @@ HERE = Path(__file__).parent
 CHEATS = sorted(p for p in (HERE / "candidates").glob("*/*.cpp") if p.read_text().startswith("// expect: anticheat"))
 """The candidates the anti-cheat stage must catch (the folder also holds the core stages' cases)."""
 HONEST = sorted((HERE / "honest").glob("*/*.cpp"))
-QUICK = {"reduce-sum/memo-pointer", "reduce-sum/input-scratch", "reduce-sum/large-size-memo", "reduce-sum/env-detect"}
+QUICK = {
+    "reduce-sum/memo-pointer",
+    "reduce-sum/input-scratch",
+    "reduce-sum/large-size-memo",
+    "reduce-sum/env-detect",
+    "reduce-sum/output-tag",
+}
 """Cheats run by default: one per kind of check (probe, timed inputs, timed results, static)."""
 TIMING_SIZES = {
     "reduce-sum": {"n": 250000},
@@ -44,6 +61,7 @@ TIMING_SIZES = {
     "histogram": {"n": 2000000},
     "spmv": {"rows": 200000, "cols": 200000},
     "bfs": {"n": 1500000},
+    "gelu": {"n": 2000000},
 }
 """Timed sizes for the sweep: small, but past the test sizes (the size-gated cheats misbehave only there)."""
 REDUCE = load_task(SUITE_DIR / "reduce-sum.yaml")
@@ -182,14 +200,16 @@ WRONG = {"out": np.array([2.0])}
 
 
 def _run(name: str, wrong: set[str] = frozenset(), *, exit_code=0, statuses=None, times=None) -> ProbeRun:
-    calls = CHECK_PLAN + (REPEATS if name == "fast" else [])
+    steps = CHECK_PLAN + {"fast": REPEATS, "env": OUTPUT_PLAN}.get(name, [])
+    calls = [c for c in steps if isinstance(c, Call)]
     results = {c.tag: (WRONG if c.tag in wrong else EXPECTED) for c in calls if c.save}
     times = times or {c.tag: 1_000_000 for c in calls}
     return ProbeRun(name, exit_code, "", times, statuses or dict.fromkeys(times, "ok"), results)
 
 
 def _judge(fast=None, slow=None, env=None) -> list[Finding]:
-    reference = ProbeRun("ref", 0, "", results={name: EXPECTED for name in ["A", "A2", "B", "C", "D", "R", "P0", "P1"]})
+    names = ["A", "A1", "A2", "B", "C", "D", "R", "P0", "P1"]
+    reference = ProbeRun("ref", 0, "", results=dict.fromkeys(names, EXPECTED))
     runs = {"ref": reference, "fast": fast or _run("fast"), "slow": slow or _run("slow"), "env": env or _run("env")}
     return probe_findings(REDUCE, runs, REPEATS, AntiCheatSettings())
 
@@ -211,6 +231,27 @@ def test_judge_reads_the_pattern_of_wrong_calls(wrong, cheat, check):
     run = lambda name: _run(name, wrong)  # noqa: E731 - the same wrong calls in every run
     findings = _judge(run("fast"), run("slow"), run("env"))
     assert [(f.cheat, f.check) for f in findings] == [(cheat, check)]
+
+
+def test_plan_text_writes_prefill_steps_and_kept_outputs():
+    steps = [Call("A1", 3, True, "new-slot-3"), Prefill("A", 3), Call("A1", 3, True, "over", keep=True)]
+    text = plan_text(steps, delay_ms=5)
+    assert text == "sleep 5\ncall A1 3 1 new-slot-3\nprefill A 3\nsleep 5\ncall A1 3 1 over keep\n"
+
+
+@pytest.mark.parametrize(
+    ("wrong", "cheat", "check"),
+    [
+        ({"over-other-answer"}, Cheat.output_dependent, "probe.outputs"),
+        (set(PRIOR_OUTPUTS), Cheat.output_dependent, "probe.outputs"),
+        ({"new-slot-3", "over-near-answer"}, Cheat.harness_detection, "probe.call_count"),
+    ],
+)
+def test_judge_reads_the_output_plan_of_the_env_run(wrong, cheat, check):
+    findings = _judge(env=_run("env", wrong))
+    assert [(f.cheat, f.check) for f in findings] == [(cheat, check)]
+    if cheat is Cheat.output_dependent:
+        assert all(tag in findings[0].message for tag in wrong) and "without reading it first" in findings[0].message
 
 
 def test_judge_tells_time_and_environment_dependence():
@@ -284,6 +325,21 @@ def test_candidate_passes_the_earlier_stages(path, local_sandbox, clang, tmp_pat
     candidate = Candidate(source=path.read_text(), origin=str(path))
     verdict = evaluate(task, candidate, local_sandbox, config=VerifyConfig(run_s=5), stages=core, logs_dir=tmp_path)
     assert verdict.accepted, verdict.feedback()
+
+
+def test_output_plan_prefills_and_keeps_outputs(local_sandbox, clang, tmp_path):
+    """The driver's prefill and keep steps: a kernel adding to its output goes wrong over every kind of kept
+    output, one that tags its own results only over its own, an honest one never; the poisoned call is right."""
+    from verifiers.context import StageContext
+
+    instances = probe_instances(REDUCE, {"n": 10000}, 1)
+    for name, wrong in [("output-accumulate", set(PRIOR_OUTPUTS)), ("output-tag", {"over-own-answer"})]:
+        source = (HERE / "candidates" / "reduce-sum" / f"{name}.cpp").read_text()
+        ctx = StageContext(REDUCE, Candidate(source=source), local_sandbox, _config("reduce-sum"), tmp_path)
+        runs = run_probes(
+            local_sandbox, context_bundle(ctx), instances, ("ref", "env"), cycles=1, delay_ms=1, threads=2, wall_s=60
+        )
+        assert set(wrong_calls(REDUCE, runs["env"], OUTPUT_PLAN, runs["ref"].results)) == wrong, name
 
 
 def test_only_the_timed_probe_run_has_the_machine_to_itself(local_sandbox, clang, tmp_path):

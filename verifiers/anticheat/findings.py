@@ -19,6 +19,8 @@ class Cheat(StrEnum):
     """Results from a table or cache: wrong on never-seen inputs, special-cased sizes, embedded tables, files."""
     memoization = "anticheat.memoization"
     """Skips work when inputs repeat: stale results for changed inputs, or repeats much faster than fresh calls."""
+    output_dependent = "anticheat.output_dependent"
+    """Reads its output-only buffers before writing them: results depend on what they held before the call."""
     out_of_bounds_write = "anticheat.out_of_bounds_write"
     """Writes outside its outputs: canaries around buffers overwritten, or inputs changed."""
     beyond_roofline = "anticheat.beyond_roofline"

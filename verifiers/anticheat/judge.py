@@ -6,15 +6,15 @@ from tasks.compare import compare_outputs
 from tasks.model import KernelTask
 from tasks.probe_harness import READONLY_EXIT
 from verifiers.anticheat.findings import Cheat, Finding
-from verifiers.anticheat.plan import CHECK_PLAN, FIRST, FRESH_SLOTS, Call
+from verifiers.anticheat.plan import CHECK_PLAN, FIRST, FRESH_SLOTS, OUTPUT_PLAN, PRIOR_OUTPUTS, Call, Step
 from verifiers.anticheat.probe import CANDIDATE_RUNS, ProbeRun
 from verifiers.anticheat.settings import AntiCheatSettings
 
 
-def wrong_calls(task: KernelTask, run: ProbeRun, plan: list[Call], expected: dict[str, dict]) -> dict[str, str]:
+def wrong_calls(task: KernelTask, run: ProbeRun, plan: list[Step], expected: dict[str, dict]) -> dict[str, str]:
     """Saved calls of ``plan`` whose results differ from the reference's, with what differs."""
     wrong = {}
-    for call in (c for c in plan if c.save and c.tag in run.results):
+    for call in (c for c in plan if isinstance(c, Call) and c.save and c.tag in run.results):
         if mismatches := compare_outputs(task, expected[call.instance], run.results[call.tag]):
             wrong[call.tag] = "; ".join(map(str, mismatches))
     return wrong
@@ -55,7 +55,7 @@ def probe_findings(
         findings.append(Finding(Cheat.harness_detection, message, "probe.environment"))
     if findings:
         return findings
-    findings += _order_findings(wrong["fast"])
+    findings += _order_findings(wrong["fast"]) or _output_findings(task, runs["env"], expected)
     if stale := wrong_calls(task, runs["fast"], repeats, expected):
         message = f"wrong results once inputs had been seen before: {_tags(stale)} ({next(iter(stale.values()))})"
         findings.append(Finding(Cheat.memoization, message, "probe.repeats"))
@@ -78,6 +78,24 @@ def _order_findings(wrong: dict[str, str]) -> list[Finding]:
         return [Finding(Cheat.harness_detection, message, "probe.call_count")]
     message = f"stale results when the same buffers get new contents ({_tags(wrong)}): {detail}"
     return [Finding(Cheat.memoization, message, "probe.slots")]
+
+
+def _output_findings(task: KernelTask, run: ProbeRun, expected: dict[str, dict]) -> list[Finding]:
+    """What the output plan says: results that depend on what the output-only buffers held before the call."""
+    wrong = wrong_calls(task, run, OUTPUT_PLAN, expected)
+    if not wrong.keys() <= PRIOR_OUTPUTS.keys():
+        return _order_findings(wrong)  # wrong into poisoned outputs too: not about what they held
+    if not wrong:
+        return []
+    held = "; ".join(f"{PRIOR_OUTPUTS[tag]} ({tag})" for tag in wrong)
+    message = (
+        "results depend on what the output buffers held before the call: with the same inputs in the same buffers, "
+        "the results were right when the outputs held the harness's poison pattern but wrong when they held "
+        f"{held} ({next(iter(wrong.values()))}). Outputs are write-only: write every output element without reading "
+        "it first (never accumulate into an output that was not zeroed, never skip work because an output already "
+        "looks computed), since callers reuse output buffers across calls with other inputs"
+    )
+    return [Finding(Cheat.output_dependent, message, "probe.outputs")]
 
 
 def _memory_findings(runs: dict[str, ProbeRun]) -> list[Finding]:

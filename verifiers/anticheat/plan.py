@@ -11,6 +11,20 @@ The check plan runs in a fresh process, so its first call is the process's first
     new-slot-2      D         2     as new-slot-1
     seen-content    A         1     A again, in B's old buffers: memoized by pointer
 
+The output plan (after the check plan, in the ``env`` run only) calls the candidate on A1 (A with one
+element of each freely drawn array changed) in fresh buffers (slot 3), into output-only buffers
+holding in turn::
+
+    tag                 outputs before the call           what a wrong result means
+    new-slot-3          poison, as in every other call    as new-slot-1
+    over-near-answer    the reference's results for A     the outputs are read before they are written:
+    over-other-answer   the reference's results for B       accumulated into, or taken as already computed
+    over-own-answer     the candidate's own results for A   when they look like the answer (spot checks, tags)
+
+The reference's results get there by a ``prefill`` step (the reference called in the slot); ``inout``
+parameters are set from A1 as usual, since a kernel may read those. A1 differs from A in one element
+per array, so that a kernel spot-checking a few outputs almost surely finds them as it expects.
+
 The repeat plan (after the check plan, in the same process) times calls on unchanged contents
 against calls on contents never seen before, all copied in the same way before each call:
 ``R`` (return to R), ``R`` again (a repeat), ``P_j`` (fresh); repeated ``cycles`` times. Each
@@ -30,7 +44,7 @@ from tasks.model import KernelTask
 from tasks.perturb import near_duplicate
 
 FIRST = "first"
-FRESH_SLOTS = frozenset({"new-slot-1", "new-slot-2"})
+FRESH_SLOTS = frozenset({"new-slot-1", "new-slot-2", "new-slot-3"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,19 @@ class Call:
     slot: int
     save: bool
     tag: str
+    keep: bool = False
+    """Leave the output-only buffers as the slot's last step left them, instead of poisoning them."""
 
+
+@dataclass(frozen=True)
+class Prefill:
+    """A ``prefill`` step of a probe plan: the reference called on ``instance`` in buffer set ``slot``."""
+
+    instance: str
+    slot: int
+
+
+Step = Call | Prefill
 
 CHECK_PLAN = [
     Call("A", 0, True, FIRST),
@@ -50,6 +76,23 @@ CHECK_PLAN = [
     Call("C", 0, True, "reused-slot"),
     Call("D", 2, True, "new-slot-2"),
     Call("A", 1, True, "seen-content"),
+]
+
+PRIOR_OUTPUTS = {
+    "over-near-answer": "the right results for nearly the same inputs",
+    "over-other-answer": "the right results for other inputs",
+    "over-own-answer": "the kernel's own results for nearly the same inputs",
+}
+"""Per call of the output plan into kept outputs, what those held before the call."""
+
+OUTPUT_PLAN: list[Step] = [
+    Call("A1", 3, True, "new-slot-3"),
+    Prefill("A", 3),
+    Call("A1", 3, True, "over-near-answer", keep=True),
+    Prefill("B", 3),
+    Call("A1", 3, True, "over-other-answer", keep=True),
+    Call("A", 3, False, "own-answer"),
+    Call("A1", 3, True, "over-own-answer", keep=True),
 ]
 
 
@@ -63,13 +106,17 @@ def repeat_plan(cycles: int) -> list[Call]:
     return calls
 
 
-def plan_text(calls: list[Call], *, delay_ms: int = 0) -> str:
+def plan_text(steps: list[Step], *, delay_ms: int = 0) -> str:
     """The plan file for the probe driver; with ``delay_ms``, a pause before every call."""
     lines = []
-    for call in calls:
+    for step in steps:
+        if isinstance(step, Prefill):
+            lines.append(f"prefill {step.instance} {step.slot}")
+            continue
         if delay_ms:
             lines.append(f"sleep {delay_ms}")
-        lines.append(f"call {call.instance} {call.slot} {int(call.save)} {call.tag}")
+        keep = " keep" if step.keep else ""
+        lines.append(f"call {step.instance} {step.slot} {int(step.save)} {step.tag}{keep}")
     return "\n".join(lines) + "\n"
 
 
@@ -79,9 +126,10 @@ def probe_size(task: KernelTask, override: dict[str, int] | None) -> dict[str, i
 
 
 def probe_instances(task: KernelTask, size: dict[str, int], cycles: int) -> dict[str, Instance]:
-    """Never-seen instances for the check and repeat plans (fresh random seeds every time)."""
+    """Never-seen instances for the check, output and repeat plans (fresh random seeds every time)."""
     instances = {name: make_instance(task, size, secrets.randbits(62)) for name in ["A", "B", "C", "D", "R"]}
     rng = np.random.default_rng(secrets.randbits(62))
     instances["A2"] = near_duplicate(instances["A"], rng)
+    instances["A1"] = near_duplicate(instances["A"], rng, fraction=0)
     instances.update({f"P{j}": near_duplicate(instances["R"], rng) for j in range(cycles)})
     return instances

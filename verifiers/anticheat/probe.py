@@ -6,6 +6,7 @@ Four fresh processes:
 * ``slow``: the candidate over the check plan with a pause before every call;
 * ``env``: the candidate over the check plan in a perturbed environment: ``OMP_NUM_THREADS``
   unset, another ``HOME``, an unknown variable set, the driver renamed and run from another dir;
+  then over the output plan, whose output buffers the reference prefills (it is loaded too);
 * ``fast``: the candidate over the check plan then the repeat plan, back to back.
 
 Only ``fast`` is timed (calls on repeated inputs against calls on fresh ones), so it runs in a job
@@ -28,7 +29,7 @@ from tasks.dlopen_driver import kernel_shared_object, kernel_symbol
 from tasks.instance import Instance
 from tasks.probe_harness import PROBE_CALLS
 from tasks.timing_harness import sample_positions
-from verifiers.anticheat.plan import CHECK_PLAN, Call, plan_text, repeat_plan
+from verifiers.anticheat.plan import CHECK_PLAN, OUTPUT_PLAN, Call, plan_text, repeat_plan
 from verifiers.machine_lock import MACHINE
 from verifiers.timing.bundle import PROBE_BINARY, Bundle
 from verifiers.timing.measure import CANDIDATE, REFERENCE
@@ -36,6 +37,8 @@ from verifiers.timing.measure import CANDIDATE, REFERENCE
 CANDIDATE_RUNS = ("fast", "slow", "env")
 UNTIMED_RUNS = ("ref", "slow", "env")
 TIMED_RUNS = ("fast",)
+REFERENCE_RUNS = ("ref", "env")
+"""The runs that load the reference: its own, and the one whose plan prefills outputs with its results."""
 
 
 class ProbeFailure(RuntimeError):
@@ -67,12 +70,12 @@ def _instance_files(root: str, name: str, instance: Instance) -> dict[str, bytes
 def _plans(cycles: int, delay_ms: int) -> dict[str, str]:
     """Each run's plan file."""
     check, repeats = CHECK_PLAN, repeat_plan(cycles)
-    saved = sorted({call.instance for call in check + repeats if call.save})
+    saved = sorted({call.instance for call in [*check, *OUTPUT_PLAN, *repeats] if isinstance(call, Call) and call.save})
     return {
         "ref": plan_text([Call(name, 0, True, name) for name in saved]),
         "fast": plan_text(check + repeats),
         "slow": plan_text(check, delay_ms=delay_ms),
-        "env": plan_text(check),
+        "env": plan_text(check + OUTPUT_PLAN),
     }
 
 
@@ -90,7 +93,7 @@ def _script(names: Sequence[str], threads: int) -> str:
         "env": [
             f"mkdir -p elsewhere/{alias} && cp {probe} elsewhere/{alias}/{alias} && cd elsewhere/{alias}",
             f'run env env -u OMP_NUM_THREADS HOME=/nonexistent/{alias} {variable}=1 ./{alias} "$W/{lib[CANDIDATE]}" '
-            f'{sym[CANDIDATE]} "$W/in" "$W/out/env" "$W/plan_env.txt"',
+            f'{sym[CANDIDATE]} "$W/in" "$W/out/env" "$W/plan_env.txt" "$W/{lib[REFERENCE]}" {sym[REFERENCE]}',
         ],
     }
     lines = [
@@ -106,7 +109,7 @@ def _script(names: Sequence[str], threads: int) -> str:
 
 
 def _used_instances(plan: str) -> set[str]:
-    return {line.split()[1] for line in plan.splitlines() if line.startswith("call ")}
+    return {line.split()[1] for line in plan.splitlines() if line.startswith(("call ", "prefill "))}
 
 
 def run_probes(
@@ -128,7 +131,7 @@ def run_probes(
     plans = {name: text for name, text in _plans(cycles, delay_ms).items() if name in names}
     files: dict[str, bytes] = {PROBE_BINARY: bundle.files[PROBE_BINARY]}
     files.update({f"plan_{name}.txt": text.encode() for name, text in plans.items()})
-    kernels = [REFERENCE] if "ref" in names else []
+    kernels = [REFERENCE] if set(names) & set(REFERENCE_RUNS) else []
     kernels += [CANDIDATE] if set(names) & set(CANDIDATE_RUNS) else []
     files.update({kernel_shared_object(k): bundle.files[kernel_shared_object(k)] for k in kernels})
     for name in set().union(*map(_used_instances, plans.values())):

@@ -34,9 +34,10 @@ class AntiCheatStage:
        against the reference's;
     3. ``probe``: the candidate called over scripted plans in fresh processes, with guarded
        buffers and read-only inputs: never-seen inputs, changed contents in the same buffers,
-       fresh buffers after many calls, pauses between calls, a perturbed environment, and repeated
-       against fresh inputs, timed (when the timed results were stale, the probe still runs, to
-       tell a kernel that counts its calls from one that remembers results);
+       fresh buffers after many calls, pauses between calls, a perturbed environment, output
+       buffers already holding other results, and repeated against fresh inputs, timed (when the
+       timed results were stale, the probe still runs, to tell a kernel that counts its calls from
+       one that remembers results);
     4. ``roofline``: the timed median call against the time the machine needs to move the task's
        declared bytes (the memory side of the roofline).
 
