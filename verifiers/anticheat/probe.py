@@ -25,11 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sandbox import Job, JobResult, Limits, Sandbox
+from sandbox.exit_status import death_signal
 from tasks.dlopen_driver import kernel_shared_object, kernel_symbol
 from tasks.instance import Instance
 from tasks.probe_harness import PROBE_CALLS
 from tasks.timing_harness import sample_positions
 from verifiers.anticheat.plan import CHECK_PLAN, OUTPUT_PLAN, Call, plan_text, repeat_plan
+from verifiers.capacity import probe_memory_mb, workdir_mb
+from verifiers.capacity_fault import CapacityShortfall, shortfall
 from verifiers.machine_lock import MACHINE
 from verifiers.timing.bundle import PROBE_BINARY, Bundle
 from verifiers.timing.measure import CANDIDATE, REFERENCE
@@ -126,6 +129,7 @@ def run_probes(
     """Make the probe runs ``names`` (of ``ref``, ``fast``, ``slow``, ``env``) in one job; the runs by name.
 
     Raises:
+        CapacityShortfall: The sandbox had no room for the job.
         ProbeFailure: The job failed, or the reference failed under the probe driver.
     """
     plans = {name: text for name, text in _plans(cycles, delay_ms).items() if name in names}
@@ -136,20 +140,25 @@ def run_probes(
     files.update({kernel_shared_object(k): bundle.files[kernel_shared_object(k)] for k in kernels})
     for name in set().union(*map(_used_instances, plans.values())):
         files.update(_instance_files("in", name, instances[name]))
-    data_mb = sum(len(content) for content in files.values()) // 2**20
+    data = sum(len(content) for content in files.values())
     job = Job(
         command=["sh", "-c", _script(names, threads)],
         files=files,
         executable=[PROBE_BINARY],
-        limits=Limits(wall_s=wall_s, memory_mb=1024 + 4 * data_mb),
+        limits=Limits(wall_s=wall_s, memory_mb=probe_memory_mb(data), file_size_mb=workdir_mb(data)),
         collect=["out"],
         while_running=MACHINE.exclusive if set(names) & set(TIMED_RUNS) else None,
     )
     result = sandbox.run(job)
-    if result.status.value not in ("ok", "output-capped"):
-        raise ProbeFailure(f"probe job {result.status.value}: {result.message}")
     task = next(iter(instances.values())).task
     runs = {name: _read_run(result, name, task) for name in names}
+    failed = [run for run in runs.values() if run.exit_code != 0]
+    if (failed or not result.succeeded) and (
+        fault := shortfall(result, signals=[death_signal(r.exit_code) for r in failed], logs=[r.log for r in failed])
+    ):
+        raise CapacityShortfall(fault)
+    if result.status.value not in ("ok", "output-capped"):
+        raise ProbeFailure(f"probe job {result.status.value}: {result.message}")
     if "ref" in runs and runs["ref"].exit_code != 0:
         raise ProbeFailure(f"the reference failed under the probe driver: {runs['ref'].log[-2000:]}")
     return runs
@@ -179,6 +188,9 @@ def run_single(sandbox: Sandbox, bundle: Bundle, instance: Instance, *, threads:
     """The candidate called once, in a fresh process, on ``instance``; its results sampled as the timing driver does.
 
     ``seed`` is the timing run's sample seed, so that the results line up with the timing run's.
+
+    Raises:
+        CapacityShortfall: The sandbox had no room for the job.
     """
     files: dict[str, bytes] = {
         PROBE_BINARY: bundle.files[PROBE_BINARY],
@@ -186,7 +198,7 @@ def run_single(sandbox: Sandbox, bundle: Bundle, instance: Instance, *, threads:
         "plan.txt": plan_text([Call("T", 0, True, "single")]).encode(),
         **_instance_files("in", "T", instance),
     }
-    data_mb = sum(len(content) for content in files.values()) // 2**20
+    data = sum(len(content) for content in files.values())
     command = [
         f"./{PROBE_BINARY}",
         f"./{kernel_shared_object(CANDIDATE)}",
@@ -200,10 +212,14 @@ def run_single(sandbox: Sandbox, bundle: Bundle, instance: Instance, *, threads:
         files=files,
         executable=[PROBE_BINARY],
         env={"OMP_NUM_THREADS": str(threads)},
-        limits=Limits(wall_s=instance.task.limits.bench_s, memory_mb=1024 + 4 * data_mb),
+        limits=Limits(
+            wall_s=instance.task.limits.bench_s, memory_mb=probe_memory_mb(data), file_size_mb=workdir_mb(data)
+        ),
         collect=["out"],
     )
     result = sandbox.run(job)
+    if not result.succeeded and (fault := shortfall(result)):
+        raise CapacityShortfall(fault)
     task = instance.task
     results = {}
     for param in task.signature.results:
