@@ -305,6 +305,8 @@ def test_a_screen_times_at_the_screen_size_to_the_looser_precision() -> None:
     assert fixed.timed_size(task) == {"n": 1000} and fixed.precision(task) == fixed.target
     unscreened = task.model_copy(update={"sizes": task.sizes.model_copy(update={"screen": []})})
     assert screen.timed_size(unscreened) == task.sizes.bench[0] and screen.precision(unscreened) == screen.target
+    assert (screen.sample_floor(task), bench.sample_floor(task)) == (screen.screen_min_samples, bench.min_samples)
+    assert fixed.sample_floor(task) == screen.sample_floor(unscreened) == fixed.min_samples
 
 
 POSITIVE = parse_task("""

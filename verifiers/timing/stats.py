@@ -9,7 +9,8 @@ teachers should know about the bootstrap", 2015): the plain percentile interval 
 few samples, so its tail probability is shrunk to ``Phi(-sqrt(n/(n-1)) * t_{n-1, 1-alpha/2})``,
 which widens it noticeably at ten pairs and hardly at fifty. On timings recorded on a busy 2-core
 machine and on simulated heavy-tailed, drifting noise, this keeps the false-positive rate of an A/A
-comparison at or below 5% from ten pairs on (see ``TimingSettings.min_samples``).
+comparison at or below 5% from ten pairs on (see ``TimingSettings.min_samples``), and from six on at the
+screen's looser precision (``TimingSettings.screen_min_samples``).
 """
 
 from __future__ import annotations
