@@ -1,1 +1,2 @@
-"""Code analysis of C++ kernels with tree-sitter: loops, their dependences, and OpenMP rewrites."""
+"""Code analysis of C++ kernels with tree-sitter: loops and their dependences, OpenMP rewrites, and the
+integer widths of indices against the sizes they run over. Used by the proposers and the verifiers alike."""
