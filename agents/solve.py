@@ -26,7 +26,7 @@ from kernels_library import publish as library
 from sandbox import Sandbox, open_sandbox
 from tasks import Task, resolve_task
 from tasks.model import KernelTask
-from verifiers import Candidate, Verdict, VerdictCache, VerifyConfig, evaluate, preflight
+from verifiers import Candidate, Verdict, VerdictCache, VerifierStage, VerifyConfig, evaluate, preflight, timed_stages
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,12 @@ def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sa
 
     cache = VerdictCache()
 
-    def verifier(settings: VerifyConfig) -> Verify:
+    def verifier(settings: VerifyConfig, stages: Callable[[], list[VerifierStage]] | None = None) -> Verify:
         def verify(candidate: Candidate, best: Candidate | None, logs: Path) -> Verdict:
-            return evaluate(task, candidate, sandbox, config=settings, best=best, logs_dir=logs, cache=cache)
+            chosen = stages() if stages is not None else None
+            return evaluate(
+                task, candidate, sandbox, config=settings, best=best, logs_dir=logs, cache=cache, stages=chosen
+            )
 
         return verify
 
@@ -68,7 +71,7 @@ def make_runtime(config: SolveConfig, task: KernelTask, run: RunDir, sandbox: Sa
         sandbox=sandbox,
         run=run,
         verify=verifier(config.verify_settings()),
-        verify_final=verifier(config.verify_settings(final=True)),
+        verify_final=verifier(config.verify_settings(final=True), stages=timed_stages),
         inspirations=[_elite(entry) for entry in entries],
         seeds=[Candidate(source=e.source, origin=f"library #{e.record.id}") for e in entries if e.name == task.name],
         publish=publish,

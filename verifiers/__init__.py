@@ -17,7 +17,7 @@ from verifiers._lazy import lazy_exports
 if TYPE_CHECKING:
     from verifiers.cache import VerdictCache, default_cache_path
     from verifiers.candidate import Candidate
-    from verifiers.cascade import default_stages, evaluate
+    from verifiers.cascade import default_stages, evaluate, timed_stages
     from verifiers.context import VerifyConfig
     from verifiers.hardware import hardware_fingerprint
     from verifiers.machine_lock import MACHINE
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 _HOMES: dict[str, str] = {
     "default_stages": "verifiers.cascade",
     "evaluate": "verifiers.cascade",
+    "timed_stages": "verifiers.cascade",
     "Candidate": "verifiers.candidate",
     "Stage": "verifiers.verdict",
     "StageStatus": "verifiers.verdict",
@@ -74,6 +75,7 @@ __all__ = [
     "evaluate",
     "hardware_fingerprint",
     "preflight",
+    "timed_stages",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -38,6 +38,12 @@ def default_stages() -> list[VerifierStage]:
     ]
 
 
+def timed_stages() -> list[VerifierStage]:
+    """The stages whose outcome depends on the size a candidate is timed at: what a re-verification at another
+    timing size (a final at the bench size) runs, the other stages' results carrying over (:meth:`Verdict.after`)."""
+    return [TimingStage(), AntiCheatStage()]
+
+
 def evaluate(
     task: KernelTask,
     candidate: Candidate,

@@ -110,3 +110,10 @@ class Verdict(StagedOutcome, BaseModel):
     stages: list[StageResult]
     timing: Timing | None = None
     cache_key: str = ""
+
+    def after(self, earlier: Verdict) -> Verdict:
+        """This verdict of some stages, preceded by ``earlier``'s results of every other stage (of the same
+        candidate and task): a re-verification that re-ran only the stages it had to."""
+        rerun = {result.stage for result in self.stages}
+        kept = [result for result in earlier.stages if result.stage not in rerun]
+        return self.model_copy(update={"stages": [*kept, *self.stages]})

@@ -2,8 +2,9 @@
 
 Every candidate of a screened run is timed at ``sizes.screen`` (about a tenth of the bench work), which
 is enough to rank candidates and tell the hopeless from the promising. Node ``finalists`` takes the
-champion and the next fastest candidates (``SolveConfig.finalists`` in all); each is verified again with
-the run's settings but timed at the bench size (node ``final``, fanned out with Send), every finalist
+champion and the next fastest candidates (``SolveConfig.finalists`` in all); each is timed again at the
+bench size and its timed results checked there (node ``final``, fanned out with Send: the timing and
+anti-cheat stages, ``verifiers.timed_stages``; its other stages' results carry over), every finalist
 but the leader timed in the same job as the leader; node ``crown`` makes the best of them the champion
 the run publishes (after ``final_recheck``, see :mod:`agents.graph.recheck`). A finalist that fails at
 the bench size is out. A run that was not screened (the task has no screen size, the settings turn

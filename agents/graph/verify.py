@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.graph.runtime import SolveRuntime
 from agents.graph.state import SolveState
-from verifiers import Candidate
+from verifiers import Candidate, Verdict
 
 
 def verify_payloads(state: SolveState) -> list[dict[str, Any]]:
@@ -18,7 +18,8 @@ def verify_payloads(state: SolveState) -> list[dict[str, Any]]:
 class Verify:
     """Verifies one candidate, timing it alongside the payload's best candidate when there is one.
 
-    With ``final``, the candidate is a finalist: it is timed at the bench size (``runtime.verify_final``),
+    With ``final``, the candidate is a finalist: it is timed at the bench size (``runtime.verify_final`` runs the
+    timing and anti-cheat stages again; the others' results come from its tournament verdict),
     its logs and verdict are kept apart from its tournament ones, and its record goes to ``finals``.
     """
 
@@ -31,8 +32,9 @@ class Verify:
         candidate = Candidate.model_validate(record["candidate"])
         best = Candidate.model_validate(payload["best"]) if payload.get("best") else None
         where = self.runtime.run.candidate_dir(candidate)
-        if self.final:
-            verdict = self.runtime.verify_final(candidate, best, where / "final-logs")
+        if self.final:  # only the stages that depend on the timed size run again
+            screen = Verdict.model_validate(record["verdict"])
+            verdict = self.runtime.verify_final(candidate, best, where / "final-logs").after(screen)
         else:
             verdict = self.runtime.verify(candidate, best, where / "logs")
         self.runtime.run.record(candidate, verdict, final=self.final)

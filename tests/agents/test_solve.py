@@ -22,6 +22,7 @@ from agents.replay_server import ReplayEntry, ReplayServer
 from agents.solve import solve
 from agents.solve_config import SolveConfig
 from tasks import SUITE_DIR
+from verifiers import Verdict
 
 pytestmark = pytest.mark.usefixtures("clang")
 
@@ -207,6 +208,12 @@ def test_a_screened_tournament_is_decided_at_the_bench_size(tmp_path: Path):
     wrong_final = next(f for digest, f in finals.items() if digest.startswith(wrong.name))
     assert wrong_final["speedup"] is None and wrong_final["failure"].startswith("anticheat")
     assert (wrong / "final-verdict.json").exists()
+    winner = next(d for d in run.glob("candidates/*") if (d / "source.cpp").read_text() == FAST)
+    final = Verdict.model_validate_json((winner / "final-verdict.json").read_text())
+    screen = Verdict.model_validate_json((winner / "verdict.json").read_text())
+    assert [r.stage for r in final.stages] == [r.stage for r in screen.stages]  # the whole cascade's results...
+    assert final.stages[:-2] == screen.stages[:-2]  # ...of which only timing and anti-cheat ran again
+    assert final.timing.size == {"n": 400_000} != screen.timing.size
     assert summary["winner"]["origin"].endswith("b_fast.cpp")
     assert summary["winner"]["size"] == {"n": 400_000}  # the published timing is the bench-size one
     assert kernels_library.get("reduce-sum").verdict.timing.size == {"n": 400_000}
