@@ -33,8 +33,7 @@ def default_stages() -> list[VerifierStage]:
         CorrectnessStage(),
         RaceStage(),
         MemoryStage(),
-        TimingStage(),
-        AntiCheatStage(),
+        *timed_stages(),
     ]
 
 
