@@ -37,7 +37,7 @@ def eval_command(
         Path | None, typer.Option(help="Judge recorded candidates: one subfolder of sources per task.")
     ] = None,
     threads: Annotated[str | None, typer.Option(help="Thread counts to time the winners at, e.g. 1,2,4.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Candidate verifications at once [cores].")] = None,
+    workers: Annotated[int | None, typer.Option(help="Candidate verifications at once [cores + 1].")] = None,
     executor: Annotated[str, typer.Option(help="local or ray.")] = "local",
     ray_address: Annotated[
         str | None, typer.Option(help="Ray cluster: auto (this node's), HOST:PORT or ray://HOST:PORT.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.budget import Budget
 from agents.model_config import ModelConfig
-from verifiers import VerifyConfig
+from verifiers import VerifyConfig, verify_workers
 
 
 class ProposerKind(StrEnum):
@@ -41,7 +40,7 @@ class SolveConfig(BaseModel):
     islands: int = Field(default=2, ge=1)
     migration_every: int = Field(default=2, ge=1)
     """Generations between migrations of island champions."""
-    workers: int = Field(default_factory=lambda: max(1, len(os.sched_getaffinity(0))), ge=1)
+    workers: int = Field(default_factory=verify_workers, ge=1)
     """Candidates verified at once."""
     backend: str = "auto"
     """Sandbox backend: auto, docker or local."""

@@ -2,13 +2,14 @@
 
 Verifies N distinct honest candidates of a suite task (OpenMP schedule and chunk variants of one
 kernel) through ``verifiers.cascade.default_stages()`` (with the timing and anti-cheat stages added
-if it lacks them), in the sandbox ``open_sandbox("auto")`` picks, as ``agent solve`` does: one
-candidate per core at a time, the measuring runs (timing, the anti-cheat's repeat timing) alone on
-the machine. Prints candidates per minute (the target on a 2-core machine is 15 or more), each
+if it lacks them), in the sandbox ``open_sandbox("auto")`` picks, as ``agent solve`` does:
+``verify_workers()`` candidates at a time (one per core plus one), the measuring runs (timing, the
+anti-cheat's repeat timing) alone on the machine. Prints candidates per minute (the target on a 2-core
+machine is 25 or more), each
 stage's share of the time, and how long measuring runs held the machine alone.
 
     python -m benchmarks.verify_throughput [--task reduce-sum] [--candidates 12] [--scale screen|bench]
-                                           [--size n=2000000] [--workers 2]
+                                           [--size n=2000000] [--workers 3]
 
 ``--scale screen`` (the default) times at the task's screen size, as a tournament verifies every
 candidate; ``--scale bench`` at its bench size, as the final verifies its few finalists.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +29,7 @@ from tasks import resolve_task
 from tasks.model import size_text
 from verifiers.candidate import Candidate
 from verifiers.cascade import default_stages, evaluate
+from verifiers.concurrency import verify_workers
 from verifiers.context import VerifyConfig
 from verifiers.machine_lock import MACHINE
 from verifiers.stages.anticheat import AntiCheatStage
@@ -67,7 +68,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=12)
     parser.add_argument("--scale", choices=["screen", "bench"], default="screen", help="the task's size to time at")
     parser.add_argument("--size", help="timing size override such as n=2000000 (instead of --scale)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="candidates verified at once")
+    parser.add_argument("--workers", type=int, default=verify_workers(), help="candidates verified at once [cores + 1]")
     args = parser.parse_args()
 
     task = resolve_task(args.task)
@@ -100,7 +101,7 @@ def main() -> None:
     print(f"\n{task.name} timed at {size} to {precision:.0%}, sandbox {sandbox.name}, {args.workers} workers")
     print(f"stages: {', '.join(names)}")
     print(f"verified {args.candidates} candidates ({accepted} accepted) in {elapsed:.1f} s")
-    print(f"throughput: {args.candidates / elapsed * 60:.1f} candidates per minute (target: 15)")
+    print(f"throughput: {args.candidates / elapsed * 60:.1f} candidates per minute (target on 2 cores: 25)")
     print(f"seconds per candidate: {elapsed / args.candidates:.2f}")
     total = sum(per_stage.values()) or 1.0
     for name in names:

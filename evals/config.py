@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.model_config import ModelConfig
 from evals.records import EvalMode
-from verifiers import VerifyConfig
+from verifiers import VerifyConfig, verify_workers
 
 
 class SolveSettings(BaseModel):
@@ -41,7 +39,7 @@ class EvalConfig(BaseModel):
     """Per-task subfolders of recorded candidates (candidates mode)."""
     threads: list[int] = Field(default_factory=list)
     """Thread counts the winners are timed at, beside the cascade's own timing."""
-    workers: int = Field(default_factory=lambda: max(1, len(os.sched_getaffinity(0))), ge=1)
+    workers: int = Field(default_factory=verify_workers, ge=1)
     """Candidate verifications at once (local executor)."""
     executor: str = "local"
     """``local`` (a thread pool in this process) or ``ray``."""

@@ -52,14 +52,14 @@ class DockerSandbox:
         Args:
             client: a Docker client; default: one from the environment, checked to hold ``image``.
             image: the image of jobs that name none.
-            warm: idle containers kept per set of limits (default: one per CPU, as many as a worker pool
-                runs at once); 0 starts a cold container for every job. An idle container holds the files of
+            warm: idle containers kept per set of limits (default: one per CPU plus one, as many as the
+                verifiers run at once); 0 starts a cold container for every job. An idle container holds the files of
                 its last job until its next job wipes them.
         """
         self._client = client or connect(image)
         self._image = image
         sweep_orphans(self._client)
-        self._pool = WarmPool(self._client, keep=(os.cpu_count() or 1) if warm is None else warm)
+        self._pool = WarmPool(self._client, keep=(os.cpu_count() or 1) + 1 if warm is None else warm)
 
     def run(self, job: Job) -> JobResult:
         """Run ``job`` in a container; failures of the job itself come back as statuses, never raised.

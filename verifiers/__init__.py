@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from verifiers.cache import VerdictCache, default_cache_path
     from verifiers.candidate import Candidate
     from verifiers.cascade import default_stages, evaluate, timed_stages
+    from verifiers.concurrency import verify_workers
     from verifiers.context import VerifyConfig
     from verifiers.hardware import hardware_fingerprint
     from verifiers.machine_lock import MACHINE
@@ -39,6 +40,7 @@ _HOMES: dict[str, str] = {
     "Timing": "verifiers.verdict",
     "Verdict": "verifiers.verdict",
     "VerifyConfig": "verifiers.context",
+    "verify_workers": "verifiers.concurrency",
     "VerdictCache": "verifiers.cache",
     "default_cache_path": "verifiers.cache",
     "hardware_fingerprint": "verifiers.hardware",
@@ -76,6 +78,7 @@ __all__ = [
     "hardware_fingerprint",
     "preflight",
     "timed_stages",
+    "verify_workers",
 ]
 
 __getattr__, __dir__ = lazy_exports(__name__, _HOMES)

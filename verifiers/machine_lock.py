@@ -1,6 +1,6 @@
 """Keeping measurements alone on the machine: measuring runs are exclusive, everything else shares.
 
-Candidates are verified concurrently (one per core), but a timing run must not share its cores
+Candidates are verified concurrently (one per core, plus one), but a timing run must not share its cores
 with another candidate's compile or test runs, or the speedups would measure the neighbour. Every
 stage holds :data:`MACHINE` shared, and a job that measures holds it exclusively for just as long
 as its command runs (``Job.while_running``): its stage's share steps aside meanwhile and is taken

@@ -60,3 +60,10 @@ def test_no_public_name_is_also_a_submodule(facade) -> None:
     """Importing a submodule binds its name on the package, which would hide a public name spelled the same."""
     submodules = {module.name for module in pkgutil.iter_modules(facade.__path__)}
     assert sorted(set(facade.__all__) & submodules) == []
+
+
+def test_verify_workers_keeps_one_candidate_more_in_flight_than_cores(monkeypatch):
+    from verifiers import verify_workers
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2})
+    assert verify_workers() == 4
