@@ -182,9 +182,10 @@ def _script(runs: list[Run], run_s: float, flavour: Flavour) -> str:
     report_env = " ".join(
         f'{name}="${{{name}}} log_path={OUT_DIR}/$1/{REPORT_PREFIX}"' for name in REPORT_OPTIONS[flavour]
     )
-    lines = [
+    folders = " ".join(shlex.quote(f"{OUT_DIR}/{run.key}") for run in runs)
+    lines = [f"mkdir -p {folders}"] if runs else []  # one process for every run's folder
+    lines += [
         "run() {",
-        f'  mkdir -p "{OUT_DIR}/$1"',
         f'  OMP_NUM_THREADS="$4" {report_env} timeout -k {KILL_GRACE_S} {run_s:g} "./$2" '
         f'"{IN_DIR}/$3" "{OUT_DIR}/$1" 0 1 {CHECK_INPUTS}',
         "  code=$?",

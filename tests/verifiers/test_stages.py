@@ -73,6 +73,16 @@ def test_hidden_seeds_are_never_revealed(local_sandbox, clang, tmp_path: Path, m
     assert json.loads(verdict.model_dump_json())  # the verdict stays serialisable
 
 
+def test_seeds_that_give_the_same_instance_run_it_once(local_sandbox, clang, tmp_path: Path) -> None:
+    source = (CANDIDATES / "good_reduction.cpp").read_text()
+    result = CorrectnessStage()(_context(source, local_sandbox, tmp_path, seeds=[0, 1], hidden_seeds=2))
+    assert result.status is StageStatus.passed, result.feedback
+    log = Path(result.logs).read_text()
+    empty, seven = log.split("== n=0\n")[1].split("== ")[0], log.split("== n=7\n")[1].split("== ")[0]
+    assert [line.split(",")[0] for line in empty.splitlines()] == ["seed 0"] * 3, "every seed of n=0 is one instance"
+    assert len(seven.splitlines()) == 4 * 3, "distinct instances all run, with every thread count"
+
+
 def test_the_race_stage_finds_a_race_correctness_may_miss(local_sandbox, clang, tmp_path: Path) -> None:
     source = (CANDIDATES / "racy_missing_reduction.cpp").read_text()
     result = RaceStage()(_context(source, local_sandbox, tmp_path))

@@ -8,6 +8,7 @@ verification and never written anywhere: feedback says "hidden seed #k", never i
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from verifiers.batch import Batch, Run, RunOutcome, RunStatus, run_batch
 from verifiers.capacity import batch_of
 from verifiers.capacity_fault import batch_shortfall, capacity_error
 from verifiers.context import StageContext
+from verifiers.execute import instance_files
 from verifiers.feedback import plural, size_label
 from verifiers.instances import visible_instance
 from verifiers.reference_build import reference_build
@@ -108,13 +110,18 @@ class CorrectnessStage:
         """Every test size in one job (smallest first, stopping at the first failing run), judged size by size."""
         instances: dict[str, Instance] = {}
         labels: dict[str, str] = {}
+        seen: set[bytes] = set()
+        """Contents of the instances so far: seeds that give the same instance (every seed of n=0) run it once."""
         for z, size in enumerate(ctx.task.sizes.test):
             for i, seed in enumerate(seeds):
                 try:
-                    instances[f"z{z}s{i}"] = seed.instance(ctx.task, size)
+                    instance = seed.instance(ctx.task, size)
                 except InstanceError as exc:
                     raise StageFailure(_error("correctness.bad_instance", f"{size_label(size)}: {exc}")) from None
-                labels[f"z{z}s{i}"] = seed.label
+                if (content := _content(instance)) in seen:
+                    continue
+                seen.add(content)
+                instances[f"z{z}s{i}"], labels[f"z{z}s{i}"] = instance, seed.label
         runs = [Run(f"{key}-ref", REFERENCE, key, 1) for key in instances if REFERENCE in programs]
         runs += [Run(f"{key}-t{t}", BINARY, key, t) for key in instances for t in ctx.config.thread_counts]
         runs.sort(key=lambda run: int(run.instance[1 : run.instance.index("s")]))  # stable: size by size
@@ -260,6 +267,15 @@ def _modified_input(instance: Instance, outcome: RunOutcome) -> str:
             "Do not write to inputs (no const_cast); use a scratch buffer."
         )
     return ""
+
+
+def _content(instance: Instance) -> bytes:
+    """A digest of everything the program reads of ``instance``."""
+    digest = hashlib.sha256()
+    for name, content in sorted(instance_files(instance).items()):
+        digest.update(f"{name}:{len(content)}:".encode())
+        digest.update(content)
+    return digest.digest()
 
 
 def _all_poison(values: np.ndarray | None) -> bool:
