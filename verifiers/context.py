@@ -13,6 +13,7 @@ from tasks.model import KernelTask
 from verifiers.anticheat.settings import AntiCheatSettings
 from verifiers.build import Build, build_kernel
 from verifiers.candidate import Candidate
+from verifiers.timing.bundle import build_candidate
 from verifiers.timing.settings import TimingSettings
 from verifiers.toolchain import Flavour
 
@@ -60,7 +61,10 @@ class StageContext:
     def build(self, flavour: Flavour) -> Build:
         """The candidate built as ``flavour``: built on first use, then reused (failed builds too)."""
         if flavour not in self.builds:
-            self.builds[flavour] = build_kernel(self.task, self.candidate.source, self.sandbox, flavour)
+            if flavour is Flavour.release:  # its object also becomes the library that timing loads
+                self.builds[flavour] = build_candidate(self.task, self.candidate.source, self.sandbox)
+            else:
+                self.builds[flavour] = build_kernel(self.task, self.candidate.source, self.sandbox, flavour)
         return self.builds[flavour]
 
     @property

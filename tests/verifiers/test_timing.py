@@ -16,6 +16,7 @@ from tasks.timing_harness import sample_positions, timing_source
 from verifiers.candidate import Candidate
 from verifiers.cascade import evaluate
 from verifiers.context import VerifyConfig
+from verifiers.stages.compile import CompileStage
 from verifiers.stages.timing import TimingStage
 from verifiers.timing import roofline_cache
 from verifiers.timing.bundle import build_bundle
@@ -270,6 +271,46 @@ def test_timing_stage_fails_a_candidate_that_does_not_link_alone(local_sandbox, 
     assert verdict.stages[0].status is StageStatus.failed
     assert verdict.stages[0].reason == "timing.build_failed"
     assert "helper_from_elsewhere" in verdict.stages[0].feedback
+
+
+class CommandLog:
+    """A sandbox that records the command of every job it runs."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.unenforced, self.commands = inner, inner.name, inner.unenforced, []
+
+    def run(self, job: Job) -> JobResult:
+        self.commands.append(" ".join(job.command))
+        return self.inner.run(job)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_the_compile_stage_builds_the_library_that_is_timed(local_sandbox, clang, quick_roofline):
+    config = VerifyConfig(timing=FAST_TIMING, timing_threads=2)
+    stages = [CompileStage(), TimingStage()]
+    evaluate(REDUCE, Candidate(source=PARALLEL), local_sandbox, config=config, stages=stages)  # drivers, reference
+    sandbox = CommandLog(local_sandbox)
+    source = PARALLEL.replace("double total", "double sum_of_all").replace("total", "sum_of_all")
+    verdict = evaluate(REDUCE, Candidate(source=source), sandbox, config=config, stages=stages)
+    assert verdict.accepted, verdict.feedback()
+    compiles = [command for command in sandbox.commands if "clang++" in command]
+    assert len(compiles) == 1 and "-fPIC" in compiles[0] and "objcopy" in compiles[0], sandbox.commands
+    assert len(sandbox.commands) == 2, "one build job, one timing job"
+
+
+def test_a_kernel_that_links_with_the_driver_but_not_alone_fails_timing(local_sandbox, clang, quick_roofline):
+    calls_main = "out[0] = total + (n < 0 ? main(0, 0) : 0);"
+    source = "int main(int, char**);\n" + PARALLEL.replace("out[0] = total;", calls_main)
+    config = VerifyConfig(timing=FAST_TIMING, timing_threads=2)
+    verdict = evaluate(
+        REDUCE, Candidate(source=source), local_sandbox, config=config, stages=[CompileStage(), TimingStage()]
+    )
+    compile_, timing = verdict.stages
+    assert compile_.status is StageStatus.passed, compile_.feedback
+    assert (timing.status, timing.reason) == (StageStatus.failed, "timing.build_failed")
+    assert "main" in timing.feedback
 
 
 class RefusingTimingRuns:

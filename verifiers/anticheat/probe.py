@@ -34,8 +34,7 @@ from verifiers.anticheat.plan import CHECK_PLAN, OUTPUT_PLAN, Call, plan_text, r
 from verifiers.capacity import probe_memory_mb, workdir_mb
 from verifiers.capacity_fault import CapacityShortfall, shortfall
 from verifiers.machine_lock import MACHINE
-from verifiers.timing.bundle import PROBE_BINARY, Bundle
-from verifiers.timing.measure import CANDIDATE, REFERENCE
+from verifiers.timing.bundle import CANDIDATE, PROBE_BINARY, REFERENCE, Bundle
 
 CANDIDATE_RUNS = ("fast", "slow", "env")
 UNTIMED_RUNS = ("ref", "slow", "env")

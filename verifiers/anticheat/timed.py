@@ -19,8 +19,8 @@ from tasks.model import CompareMode, Comparison, KernelTask
 from tasks.probe_harness import READONLY_EXIT
 from verifiers.anticheat.findings import Cheat, Finding
 from verifiers.anticheat.probe import run_single
-from verifiers.timing.bundle import Bundle
-from verifiers.timing.measure import CANDIDATE, REFERENCE, Measurement
+from verifiers.timing.bundle import CANDIDATE, REFERENCE, Bundle
+from verifiers.timing.measure import Measurement
 from verifiers.timing.roofline import Roofline, roofline_fraction
 
 TOLERANCE_SCALE = 1000.0

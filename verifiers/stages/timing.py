@@ -9,8 +9,8 @@ from sandbox import JobStatus
 from verifiers.capacity import instance_footprint, timing_job
 from verifiers.capacity_fault import capacity_error, shortfall
 from verifiers.context import StageContext
-from verifiers.timing.bundle import Bundle
-from verifiers.timing.measure import CANDIDATE, context_bundle, context_measurement, timed_kernels
+from verifiers.timing.bundle import CANDIDATE, Bundle
+from verifiers.timing.measure import context_bundle, context_measurement, timed_kernels
 from verifiers.timing.roofline import Roofline
 from verifiers.timing.roofline_cache import machine_roofline
 from verifiers.timing.roofline_probe import ProbeError

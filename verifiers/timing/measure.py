@@ -29,14 +29,11 @@ from verifiers.capacity import timing_memory_mb, workdir_mb
 from verifiers.context import StageContext
 from verifiers.execute import IN_DIR, OUT_DIR, instance_files
 from verifiers.machine_lock import MACHINE
-from verifiers.timing.bundle import TIMING_BINARY, Bundle, build_bundle
+from verifiers.timing.bundle import CANDIDATE, TIMING_BINARY, Bundle, build_bundle
 from verifiers.timing.settings import TimingSettings
 
 BUNDLE_KEY = "timing.bundle"
 MEASUREMENT_KEY = "timing.measurement"
-REFERENCE, CANDIDATE, BEST = 0, 1, 2
-"""Kernel indices in the bundle and the timing driver."""
-
 ALTERNATE_CHANGES = 4
 """Elements changed in each freely drawn input of the timed instance's second version."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tasks.model import size_text
-from verifiers.timing.measure import BEST, CANDIDATE, REFERENCE, Measurement
+from verifiers.timing.bundle import BEST, CANDIDATE, REFERENCE
+from verifiers.timing.measure import Measurement
 from verifiers.timing.roofline import Roofline, roofline_fraction
 from verifiers.timing.stats import ratio_of_medians
 from verifiers.verdict import Timing
