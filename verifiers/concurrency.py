@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from verifiers.hardware import hardware_fingerprint
 
 
 def verify_workers() -> int:
@@ -11,8 +11,7 @@ def verify_workers() -> int:
     A measuring run has the machine to itself (:data:`verifiers.machine_lock.MACHINE`), so while one
     candidate is timed the others wait, and when it ends, only the candidates already in flight can take
     the cores back. One candidate more than there are cores keeps them busy through those hand-overs
-    (reduce-sum on 2 cores: 16.7 candidates per minute with 2 at once, 19.2 with 3;
+    (reduce-sum on 2 cores: 16.7 candidates per minute with 2 at once, 21.3 with 3 and 20.2 with 4;
     ``python -m benchmarks.verify_throughput --workers N``).
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cores) + 1
+    return max(1, hardware_fingerprint().cores) + 1

@@ -64,6 +64,8 @@ def test_no_public_name_is_also_a_submodule(facade) -> None:
 
 def test_verify_workers_keeps_one_candidate_more_in_flight_than_cores(monkeypatch):
     from verifiers import verify_workers
+    from verifiers.hardware import hardware_fingerprint
 
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2})
+    three_cores = hardware_fingerprint().model_copy(update={"cores": 3})
+    monkeypatch.setattr("verifiers.concurrency.hardware_fingerprint", lambda: three_cores)
     assert verify_workers() == 4

@@ -18,7 +18,9 @@ and OpenMP runtimes, and the drivers load each library with ``RTLD_LOCAL``: no k
 another kernel's code, in particular a candidate cannot call the reference.
 
 Built parts are cached in memory by content (source, flags, sandbox backend), so the drivers and the
-reference are built once per process rather than once per candidate. Kernels are compiled with the
+reference are built once per process rather than once per candidate. The candidate's library
+normally comes from the compile stage (:func:`build_candidate`), whose one object is also linked into
+the program correctness runs, so the bundle rarely compiles it itself. Kernels are compiled with the
 precompiled header of their leading standard includes (:mod:`verifiers.precompiled`); a kernel that
 then fails to build is built again without it, whose outcome counts.
 """
